@@ -16,7 +16,11 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: impl Into<PathBuf>, line: usize, col: Option<usize>) -> Self {
-        Location { file: file.into(), line, col }
+        Location {
+            file: file.into(),
+            line,
+            col,
+        }
     }
 }
 

@@ -9,65 +9,191 @@ use std::path::PathBuf;
 
 /// One declared option, as written in RON, e.g.
 /// `"TARGET_ARCH": Choice(choices: ["arm", "aarch64"], default: "arm", help: "…")`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The common fields (`help`, `prompt`, `menu`, `depends`) are written inline
+/// in every variant; RON cannot flatten, so [`RawDecl`] reads them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "RawDecl")]
 pub enum OptionDecl {
     Bool {
-        #[serde(default)]
         default: bool,
-        #[serde(flatten)]
         common: Common,
         /// Bool options set to y when this one is y (Kconfig `select`).
-        #[serde(default)]
         select: Vec<String>,
     },
     Str {
-        #[serde(default)]
         default: String,
-        #[serde(flatten)]
         common: Common,
     },
     /// A string naming one or more files (space-separated), relative to the
     /// tree the option was declared in; their content is part of the key of
     /// every step that reads the option.
     Path {
+        default: String,
+        common: Common,
+    },
+    Int {
+        default: i64,
+        range: Option<(i64, i64)>,
+        common: Common,
+    },
+    Choice {
+        choices: Vec<String>,
+        default: String,
+        common: Common,
+    },
+}
+
+/// Fields every option kind has.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Common {
+    pub help: String,
+    /// Short menu prompt; defaults to the symbol name.
+    pub prompt: Option<String>,
+    /// Menu path for menuconfig, e.g. "Target options".
+    pub menu: Option<String>,
+    /// Conditions that must all hold for the option to be settable:
+    /// `"SYM"` (bool SYM is y), `"!SYM"` (bool SYM is n), `"SYM=value"`.
+    /// When unmet, the option takes its default.
+    pub depends: Vec<String>,
+}
+
+/// The RON shape of an option declaration, common fields inline.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+enum RawDecl {
+    Bool {
+        #[serde(default)]
+        default: bool,
+        #[serde(default)]
+        select: Vec<String>,
+        #[serde(default)]
+        help: String,
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        menu: Option<String>,
+        #[serde(default)]
+        depends: Vec<String>,
+    },
+    Str {
         #[serde(default)]
         default: String,
-        #[serde(flatten)]
-        common: Common,
+        #[serde(default)]
+        help: String,
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        menu: Option<String>,
+        #[serde(default)]
+        depends: Vec<String>,
+    },
+    Path {
+        #[serde(default)]
+        default: String,
+        #[serde(default)]
+        help: String,
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        menu: Option<String>,
+        #[serde(default)]
+        depends: Vec<String>,
     },
     Int {
         #[serde(default)]
         default: i64,
         #[serde(default)]
         range: Option<(i64, i64)>,
-        #[serde(flatten)]
-        common: Common,
+        #[serde(default)]
+        help: String,
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        menu: Option<String>,
+        #[serde(default)]
+        depends: Vec<String>,
     },
     Choice {
         choices: Vec<String>,
         default: String,
-        #[serde(flatten)]
-        common: Common,
+        #[serde(default)]
+        help: String,
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        menu: Option<String>,
+        #[serde(default)]
+        depends: Vec<String>,
     },
 }
 
-/// Fields every option kind has.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Common {
-    #[serde(default)]
-    pub help: String,
-    /// Short menu prompt; defaults to the symbol name.
-    #[serde(default)]
-    pub prompt: Option<String>,
-    /// Menu path for menuconfig, e.g. "Target options".
-    #[serde(default)]
-    pub menu: Option<String>,
-    /// Conditions that must all hold for the option to be settable:
-    /// `"SYM"` (bool SYM is y), `"!SYM"` (bool SYM is n), `"SYM=value"`.
-    /// When unmet, the option takes its default.
-    #[serde(default)]
-    pub depends: Vec<String>,
+impl From<RawDecl> for OptionDecl {
+    fn from(raw: RawDecl) -> Self {
+        let common = |help, prompt, menu, depends| Common {
+            help,
+            prompt,
+            menu,
+            depends,
+        };
+        match raw {
+            RawDecl::Bool {
+                default,
+                select,
+                help,
+                prompt,
+                menu,
+                depends,
+            } => OptionDecl::Bool {
+                default,
+                select,
+                common: common(help, prompt, menu, depends),
+            },
+            RawDecl::Str {
+                default,
+                help,
+                prompt,
+                menu,
+                depends,
+            } => OptionDecl::Str {
+                default,
+                common: common(help, prompt, menu, depends),
+            },
+            RawDecl::Path {
+                default,
+                help,
+                prompt,
+                menu,
+                depends,
+            } => OptionDecl::Path {
+                default,
+                common: common(help, prompt, menu, depends),
+            },
+            RawDecl::Int {
+                default,
+                range,
+                help,
+                prompt,
+                menu,
+                depends,
+            } => OptionDecl::Int {
+                default,
+                range,
+                common: common(help, prompt, menu, depends),
+            },
+            RawDecl::Choice {
+                choices,
+                default,
+                help,
+                prompt,
+                menu,
+                depends,
+            } => OptionDecl::Choice {
+                choices,
+                default,
+                common: common(help, prompt, menu, depends),
+            },
+        }
+    }
 }
 
 impl OptionDecl {
