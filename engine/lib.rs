@@ -6,3 +6,4 @@
 
 pub mod config;
 pub mod location;
+pub mod recipe;
