@@ -5,5 +5,8 @@
 //! store → assemble. See ARCHITECTURE.md for the module map.
 
 pub mod config;
+pub mod digest;
+pub mod error;
 pub mod location;
 pub mod recipe;
+pub mod store;
