@@ -8,5 +8,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod location;
+pub mod plan;
+pub mod project;
 pub mod recipe;
 pub mod store;
