@@ -7,6 +7,8 @@
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod exec;
+pub mod key;
 pub mod location;
 pub mod plan;
 pub mod project;

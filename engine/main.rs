@@ -1,1 +1,137 @@
-fn main() {}
+//! The `forge` command line: Buildroot's verbs over forge's engine.
+
+use clap::Parser;
+use forge::error::{Error, Result};
+use forge::project::{Project, find_root};
+use forge::session::{self, BuildRequest, Paths};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "forge", version, about = "Build embedded Linux systems from board defconfigs and RON recipes")]
+#[command(after_help = "Verbs:\n  \
+    forge boards/<board>_defconfig   configure from a board defconfig and build\n  \
+    forge                            rebuild the current output dir (no-op if nothing changed)\n  \
+    forge <pkg>                      build up to one package\n  \
+    forge <pkg>-rebuild              re-run one package's build even if cached\n  \
+    forge savedefconfig [--out F]    write the minimal defconfig back\n  \
+    forge run [--serial-only]        boot the images in qemu")]
+struct Cli {
+    /// Verb, package name or defconfig path.
+    args: Vec<String>,
+    /// Output directory (default: output/<board> in the project).
+    #[arg(short = 'O', long = "output", env = "FORGE_OUTPUT")]
+    output: Option<PathBuf>,
+    /// Parallel jobs shared by every step and make (default: number of cores).
+    #[arg(short = 'j', long = "jobs")]
+    jobs: Option<usize>,
+    /// Content cache (default: ~/.cache/forge).
+    #[arg(long, env = "FORGE_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Download directory (default: dl/ in the project).
+    #[arg(long, env = "FORGE_DL_DIR")]
+    dl_dir: Option<PathBuf>,
+    /// `forge run`: no graphics, serial console on this terminal.
+    #[arg(long)]
+    serial_only: bool,
+    /// `forge savedefconfig`: write here instead of the board's defconfig.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    // SAFETY: this runs first in main, before forge opens any file, so file
+    // descriptors named by an inherited MAKEFLAGS are the ones our parent
+    // make passed down (or closed, which check_pipe detects and rejects).
+    let inherited = unsafe { jobserver::Client::from_env_ext(true) }.client.ok();
+    let cli = Cli::parse();
+    match run(cli, inherited) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("forge: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let root = find_root(&cwd).ok_or_else(|| {
+        Error::Other(format!("{} is not inside a forge tree (no packages/ and configs/ above it)", cwd.display()))
+    })?;
+    let project = Project::load(&root)?;
+    let jobs = cli.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobserver = match inherited {
+        Some(c) if cli.jobs.is_none() => c,
+        _ => jobserver::Client::new(jobs).map_err(|e| Error::Other(format!("cannot create the jobserver: {e}")))?,
+    };
+    let mut args = cli.args.clone();
+    let defconfig = args.iter().position(|a| a.ends_with("_defconfig")).map(|i| PathBuf::from(args.remove(i)));
+    let output = match (&cli.output, &defconfig) {
+        (Some(o), _) => absolute(&cwd, o),
+        (None, Some(d)) => root.join("output").join(session::board_name(d)),
+        (None, None) => current_output(&cwd, &root)?,
+    };
+    let paths = Paths {
+        output: output.clone(),
+        cache: cli.cache_dir.clone().unwrap_or_else(session::default_cache_dir),
+        dl: cli.dl_dir.clone().map(|d| absolute(&cwd, &d)).unwrap_or_else(|| root.join("dl")),
+    };
+    if let Some(d) = &defconfig {
+        let d = absolute(&cwd, d);
+        session::configure(&project, &d, &output)?;
+        eprintln!("configured {} from {}", output.display(), d.display());
+    }
+    let verb = args.first().cloned();
+    let request = |target: Option<&str>, rebuild: Option<&str>| -> Result<()> {
+        let req = BuildRequest { jobs, jobserver: jobserver.clone(), target, rebuild };
+        let record = session::build(&project, &paths, &req)?;
+        eprintln!("{}", session::summary(&record));
+        Ok(())
+    };
+    match verb.as_deref() {
+        None => request(None, None),
+        Some("savedefconfig") => {
+            let written = session::savedefconfig(&project, &output, cli.out.as_deref())?;
+            eprintln!("wrote {}", written.display());
+            Ok(())
+        }
+        Some("run") => {
+            let (values, _) = session::load_config(&project, &output)?;
+            let mut cmd = forge::qemu::command(&values, &output.join("images"), cli.serial_only)?;
+            eprintln!("{}", forge::qemu::shell_line(&cmd));
+            use std::os::unix::process::CommandExt;
+            let err = cmd.exec();
+            Err(Error::Other(format!("cannot start qemu: {err}")))
+        }
+        Some(v) if v.ends_with("-rebuild") => {
+            let pkg = v.trim_end_matches("-rebuild");
+            request(Some(pkg), Some(pkg))
+        }
+        Some(pkg) => request(Some(pkg), None),
+    }
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) }
+}
+
+/// The output dir to use when none is named: the current directory if it
+/// holds a `.config`, else the most recently configured `output/<board>`.
+fn current_output(cwd: &Path, root: &Path) -> Result<PathBuf> {
+    if cwd.join(".config").is_file() {
+        return Ok(cwd.to_path_buf());
+    }
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(root.join("output")).into_iter().flatten().flatten() {
+        let dot = entry.path().join(".config");
+        if let Ok(t) = std::fs::metadata(&dot).and_then(|m| m.modified()) {
+            if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                best = Some((t, entry.path()));
+            }
+        }
+    }
+    best.map(|(_, p)| p).ok_or_else(|| {
+        Error::Other("no configured output dir; start with: forge boards/<board>_defconfig".into())
+    })
+}

@@ -81,7 +81,12 @@ pub enum Kind {
     },
     /// A make-based package configured by a Kconfig `.config` (BusyBox).
     Kconfig {
-        /// Base `.config` file (package-relative or option).
+        /// make target giving the base configuration (e.g. `defconfig`),
+        /// used when `config` is empty.
+        #[serde(default)]
+        defconfig: String,
+        /// Base `.config` file (package-relative or project-relative).
+        #[serde(default)]
         config: String,
         /// Space-separated fragments merged on top, in order.
         #[serde(default)]

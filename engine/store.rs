@@ -149,7 +149,7 @@ impl Store {
                     EntryKind::Dir { mode: meta.permissions().mode() & 0o7777 }
                 } else if meta.is_file() {
                     let (digest, size) = self.put_file(p)?;
-                    EntryKind::File { mode: normal_mode(meta.permissions().mode()), size, digest }
+                    EntryKind::File { mode: meta.permissions().mode() & 0o7777, size, digest }
                 } else {
                     return Err(Error::Other(format!(
                         "{}: special files cannot be stored; declare device nodes in a device table instead",
@@ -267,11 +267,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// Keep permission bits, normalising the owner's read/write so files stay usable.
-fn normal_mode(mode: u32) -> u32 {
-    (mode & 0o7777) | 0o600
 }
 
 fn remove_any(path: &Path) -> Result<()> {

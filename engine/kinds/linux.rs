@@ -1,0 +1,102 @@
+//! The Linux kind: configure the kernel from an in-tree defconfig or a
+//! config file plus fragments, build the image, device trees and (when
+//! enabled) modules, and install them. The work tree is kept between builds,
+//! so a configuration-only change rebuilds incrementally in kbuild.
+
+use super::{StepCtx, dropped_symbols, kernel_arch, merge_config};
+use crate::error::{Error, Result};
+use std::fs;
+
+pub struct Spec {
+    pub defconfig: String,
+    pub config_file: String,
+    pub fragments: String,
+    pub image: String,
+    pub dts: String,
+    pub make_opts: String,
+}
+
+pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
+    let arch = kernel_arch(&ctx.values.get("TARGET_ARCH").map(|v| v.as_text()).unwrap_or_default()).to_string();
+    let extra = ctx.expand(&spec.make_opts);
+    let make = format!(
+        "make ARCH={arch} CROSS_COMPILE=\"$CROSS_COMPILE\" KBUILD_BUILD_TIMESTAMP=\"@$SOURCE_DATE_EPOCH\" \
+         KBUILD_BUILD_USER=forge KBUILD_BUILD_HOST=forge {extra}"
+    );
+    let src = ctx.dirs.src.clone();
+    let dot = src.join(".config");
+    let fragments = ctx.files(&spec.fragments)?;
+    let defconfig = ctx.expand(&spec.defconfig);
+    let requested = if !spec.config_file.trim().is_empty() {
+        let base = ctx.files(&spec.config_file)?;
+        let merged = src.join(".forge-config-request");
+        let text = merge_config(&base, &fragments, &merged)?;
+        write_if_changed(&dot, &text)?;
+        text
+    } else if !defconfig.is_empty() {
+        ctx.run(&format!("{make} {defconfig}"))?;
+        let base = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
+        let frag_text = merge_config(&[], &fragments, &src.join(".forge-config-request"))?;
+        write_if_changed(&dot, &format!("{base}{frag_text}"))?;
+        frag_text
+    } else {
+        return Err(Error::Other(format!(
+            "{}: a Linux recipe needs `defconfig` or `config_file`",
+            ctx.loaded.file.display()
+        )));
+    };
+    ctx.run(&format!("{make} olddefconfig"))?;
+    let resolved = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
+    let dropped = dropped_symbols(&requested, &resolved);
+    if !dropped.is_empty() {
+        return Err(Error::Other(format!(
+            "step {}: the kernel configuration dropped symbols you asked for (their dependencies are off): {}; \
+             enable what they depend on in the config or fragment",
+            ctx.runner.step,
+            dropped.join(", ")
+        )));
+    }
+    let modules = resolved.lines().any(|l| l == "CONFIG_MODULES=y");
+    let dtbs: Vec<String> = ctx.expand(&spec.dts).split_whitespace().map(|d| format!("{d}.dtb")).collect();
+    let image = ctx.expand(&spec.image);
+    let mut targets = vec![image.clone()];
+    targets.extend(dtbs.iter().cloned());
+    if modules {
+        targets.push("modules".into());
+    }
+    ctx.run(&format!("{make} {}", targets.join(" ")))?;
+    let images = ctx.dirs.out.join("images");
+    let boot = src.join(format!("arch/{arch}/boot"));
+    copy(&boot.join(&image), &images.join(&image))?;
+    for dtb in &dtbs {
+        let built = boot.join("dts").join(dtb);
+        let name = std::path::Path::new(dtb).file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        copy(&built, &images.join(name))?;
+    }
+    copy(&dot, &ctx.dirs.out.join("host/linux.config"))?;
+    if modules {
+        ctx.run(&format!("{make} INSTALL_MOD_PATH=\"$TARGET_DIR\" INSTALL_MOD_STRIP=1 DEPMOD=true modules_install"))?;
+        // The build and source links point into this machine's work tree.
+        for entry in fs::read_dir(ctx.dirs.out.join("target/lib/modules")).into_iter().flatten().flatten() {
+            let _ = fs::remove_file(entry.path().join("build"));
+            let _ = fs::remove_file(entry.path().join("source"));
+        }
+    }
+    Ok(())
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    fs::copy(from, to).map(|_| ()).map_err(|e| Error::io(from, e))
+}
+
+/// Write `.config` only when its content changes, so kbuild's timestamps
+/// stay meaningful in a kept work tree.
+fn write_if_changed(path: &std::path::Path, text: &str) -> Result<()> {
+    if fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    fs::write(path, text).map_err(|e| Error::io(path, e))
+}

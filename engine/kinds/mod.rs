@@ -1,0 +1,133 @@
+//! Build kinds: forge's built-in procedures that turn a prepared source tree
+//! into a package output tree. One file per kind; a recipe names its kind
+//! and fills in fields.
+
+mod generic;
+mod kconfig;
+mod linux;
+mod toolchain;
+
+use crate::config::Value;
+use crate::error::{Error, Result};
+use crate::exec::{Runner, StepDirs};
+use crate::key::expand;
+use crate::recipe::{Kind, Loaded};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Everything a kind needs to build one package.
+pub struct StepCtx<'a> {
+    pub loaded: &'a Loaded,
+    pub values: &'a BTreeMap<String, Value>,
+    pub root: &'a Path,
+    pub dirs: StepDirs,
+    pub runner: Runner<'a>,
+}
+
+impl StepCtx<'_> {
+    /// Expand `${OPTION}`, `${version}` and `${name}` in a recipe string.
+    pub fn expand(&self, s: &str) -> String {
+        let r = &self.loaded.recipe;
+        expand(s, self.values, &[("version", &r.version), ("name", &r.name)])
+    }
+
+    /// Files named (space-separated) by a recipe field: each relative to the
+    /// package folder if it exists there, else to the project root.
+    pub fn files(&self, field: &str) -> Result<Vec<PathBuf>> {
+        self.expand(field)
+            .split_whitespace()
+            .map(|f| {
+                let p = Path::new(f);
+                let candidates = if p.is_absolute() {
+                    vec![p.to_path_buf()]
+                } else {
+                    vec![self.loaded.dir.join(p), self.root.join(p)]
+                };
+                candidates.into_iter().find(|c| c.is_file()).ok_or_else(|| {
+                    Error::Other(format!(
+                        "{}: {f} does not exist (looked in {} and {})",
+                        self.loaded.file.display(),
+                        self.loaded.dir.display(),
+                        self.root.display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    pub fn run(&mut self, script: &str) -> Result<()> {
+        let src = self.dirs.src.clone();
+        self.runner.sh(&src, script)
+    }
+}
+
+/// Whether a kind keeps its work tree between builds of changed keys.
+pub fn keeps_work_tree(kind: &Kind) -> bool {
+    matches!(kind, Kind::Linux { .. })
+}
+
+/// Build the package into `ctx.dirs.out`.
+pub fn build(ctx: &mut StepCtx) -> Result<()> {
+    match ctx.loaded.recipe.kind.clone() {
+        Kind::Generic { build, install } => generic::build(ctx, &build, &install),
+        Kind::Kconfig { defconfig, config, fragments, make_opts, install } => {
+            kconfig::build(ctx, &kconfig::Spec { defconfig, config, fragments, make_opts, install })
+        }
+        Kind::Linux { defconfig, config_file, fragments, image, dts, make_opts } => {
+            linux::build(ctx, &linux::Spec { defconfig, config_file, fragments, image, dts, make_opts })
+        }
+        Kind::ExternalToolchain { prefix, runtime } => toolchain::build(ctx, &prefix, &runtime),
+    }
+}
+
+/// Kernel-style architecture name for a target arch option value.
+pub fn kernel_arch(target_arch: &str) -> &str {
+    match target_arch {
+        "aarch64" => "arm64",
+        "x86_64" => "x86",
+        other => other,
+    }
+}
+
+/// Concatenate a base config and fragments into `dest` (later lines win).
+pub fn merge_config(base: &[PathBuf], fragments: &[PathBuf], dest: &Path) -> Result<String> {
+    let mut text = String::new();
+    for f in base.iter().chain(fragments) {
+        let part = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        text.push_str(&part);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    std::fs::write(dest, &text).map_err(|e| Error::io(dest, e))?;
+    Ok(text)
+}
+
+/// Symbols a merged config asked for that the resolved `.config` does not
+/// have (Kconfig drops symbols whose dependencies are off).
+pub fn dropped_symbols(requested: &str, resolved: &str) -> Vec<String> {
+    let have: std::collections::HashSet<&str> = resolved.lines().map(str::trim).collect();
+    let mut wanted: BTreeMap<&str, &str> = BTreeMap::new();
+    for line in requested.lines().map(str::trim) {
+        if let Some(sym) = line.strip_prefix("# ").and_then(|l| l.strip_suffix(" is not set")) {
+            wanted.insert(sym, line);
+        } else if line.starts_with("CONFIG_") {
+            if let Some((sym, _)) = line.split_once('=') {
+                wanted.insert(sym, line);
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .filter(|(sym, line)| {
+            let kept = if line.starts_with('#') {
+                // "is not set" also holds when the symbol is absent.
+                !resolved.lines().any(|l| l.starts_with(&format!("{sym}=")))
+            } else {
+                have.contains(line)
+            };
+            !kept
+        })
+        .map(|(_, line)| line.to_string())
+        .collect()
+}

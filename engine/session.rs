@@ -1,0 +1,328 @@
+//! The verbs' common ground: an output dir and its `.config`, configuring
+//! from a defconfig, running a build through the scheduler, assembling the
+//! deliverables into `images/`, and writing the build record.
+
+use crate::build::Build;
+use crate::config::{self, Value};
+use crate::digest::StatCache;
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan};
+use crate::project::Project;
+use crate::sched;
+use crate::store::Store;
+use crate::ui::{Progress, fmt_dur};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where things live for this invocation.
+pub struct Paths {
+    pub output: PathBuf,
+    pub cache: PathBuf,
+    pub dl: PathBuf,
+}
+
+/// The board name of a defconfig file: `boards/foo_defconfig` → `foo`.
+pub fn board_name(defconfig: &Path) -> String {
+    let file = defconfig.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    file.strip_suffix("_defconfig").unwrap_or(&file).to_string()
+}
+
+/// The default cache dir: `$FORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/forge`,
+/// else `~/.cache/forge`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("FORGE_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("forge");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    home.join(".cache/forge")
+}
+
+/// Load a defconfig, resolve it and write the output dir's `.config`.
+pub fn configure(project: &Project, defconfig: &Path, output: &Path) -> Result<BTreeMap<String, Value>> {
+    let parsed = config::parse_defconfig(defconfig)?;
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
+    let remembered = defconfig.strip_prefix(&project.root).unwrap_or(defconfig);
+    let text = config::write_dotconfig(&project.schema, &resolved, Some(remembered));
+    let dot = output.join(".config");
+    if fs::read_to_string(&dot).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&dot, text).map_err(|e| Error::io(&dot, e))?;
+    }
+    Ok(resolved.values)
+}
+
+/// Read the output dir's `.config`: the values and the defconfig it came from.
+pub fn load_config(project: &Project, output: &Path) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
+    let dot = output.join(".config");
+    if !dot.is_file() {
+        return Err(Error::Other(format!(
+            "{} has no .config; configure it first: forge boards/<board>_defconfig",
+            output.display()
+        )));
+    }
+    let (parsed, defconfig) = config::parse_dotconfig(&dot)?;
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    Ok((resolved.values, defconfig.map(|d| if d.is_absolute() { d } else { project.root.join(d) })))
+}
+
+/// Write the minimal defconfig for the output dir's `.config` to `dest`
+/// (default: the defconfig it came from). Returns the file written.
+pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> Result<PathBuf> {
+    let dot = output.join(".config");
+    let (parsed, remembered) = config::parse_dotconfig(&dot)?;
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    let remembered = remembered.map(|d| if d.is_absolute() { d } else { project.root.join(d) });
+    let dest = dest.map(Path::to_path_buf).or(remembered).ok_or_else(|| {
+        Error::Other("the .config does not name its defconfig; pass --out FILE".into())
+    })?;
+    let original = if dest.is_file() { Some(config::parse_defconfig(&dest)?) } else { None };
+    let text = config::savedefconfig(&project.schema, &resolved, original.as_ref());
+    if fs::read_to_string(&dest).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&dest, text).map_err(|e| Error::io(&dest, e))?;
+    }
+    Ok(dest)
+}
+
+/// The machine-readable record of one build (`logs/build-record.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub board: String,
+    pub seconds: f64,
+    pub built: usize,
+    pub cached: usize,
+    pub failed: usize,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub key: Option<String>,
+    pub output: Option<String>,
+    /// `built`, `cached`, `failed` or `skipped`.
+    pub status: String,
+    pub seconds: f64,
+}
+
+pub struct BuildRequest<'a> {
+    pub jobs: usize,
+    pub jobserver: jobserver::Client,
+    /// Build only up to this step (a package name), else everything.
+    pub target: Option<&'a str>,
+    /// Re-run this step even if cached.
+    pub rebuild: Option<&'a str>,
+}
+
+/// Build the output dir's configuration. On success the deliverables are in
+/// `images/`; on failure the error names the failed steps.
+pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
+    let started = Instant::now();
+    let (values, _) = load_config(project, &paths.output)?;
+    let plan = plan::plan(project, &values)?;
+    let store = Store::open(&paths.cache)?;
+    let stats = StatCache::load(&store.root().join("stat-cache.json"));
+    let overrides = load_overrides(&paths.output)?;
+    let mut build = Build::new(
+        project,
+        &values,
+        &plan,
+        paths.output.clone(),
+        &store,
+        &stats,
+        paths.dl.clone(),
+        overrides,
+        req.jobserver.clone(),
+    );
+    let wanted: BTreeSet<usize> = match req.target {
+        Some(t) => plan.closure(step_index(&plan, t)?),
+        None => (0..plan.steps.len()).collect(),
+    };
+    if let Some(r) = req.rebuild {
+        build.force.push(step_index(&plan, r)?);
+    }
+    let deps: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.deps.clone()).collect();
+    let durations = Durations::load(store.root());
+    let prio = sched::priorities(&deps, &|s| durations.get(&plan.steps[s].name));
+    let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+    let mut progress = Progress::new(names, wanted.len());
+    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &build, &mut |e| progress.event(e));
+    progress.finish();
+    stats.save();
+
+    let mut record = Record {
+        board: paths.output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        seconds: 0.0,
+        built: 0,
+        cached: 0,
+        failed: 0,
+        steps: Vec::new(),
+    };
+    let mut durations = durations;
+    for &s in &wanted {
+        let st = &progress.status[s];
+        let status = if st.failed {
+            "failed"
+        } else if st.built {
+            "built"
+        } else if st.cached {
+            "cached"
+        } else {
+            "skipped"
+        };
+        match status {
+            "built" => {
+                record.built += 1;
+                durations.set(&plan.steps[s].name, st.seconds);
+            }
+            "cached" => record.cached += 1,
+            "failed" => record.failed += 1,
+            _ => {}
+        }
+        record.steps.push(StepRecord {
+            name: plan.steps[s].name.clone(),
+            key: build.key_of(s),
+            output: outcome.outputs[s].clone(),
+            status: status.into(),
+            seconds: st.seconds,
+        });
+    }
+    durations.save(store.root());
+    if outcome.failures.is_empty() {
+        assemble_images(&store, &plan, &wanted, &outcome.outputs, &paths.output.join("images"))?;
+    }
+    record.seconds = started.elapsed().as_secs_f64();
+    write_record(&paths.output, &record)?;
+    if let Some((s, err)) = outcome.failures.into_iter().next() {
+        let log = paths.output.join("logs").join(format!("{}.log", plan.steps[s].name));
+        let tail = crate::exec::log_tail(&log, 40);
+        return Err(Error::Other(if log.is_file() && !tail.is_empty() {
+            format!("{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---", log.display(), log.display())
+        } else {
+            err.to_string()
+        }));
+    }
+    Ok(record)
+}
+
+fn step_index(plan: &Plan, name: &str) -> Result<usize> {
+    plan.index(name).ok_or_else(|| {
+        let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+        Error::Other(format!(
+            "{name} is not a step of this configuration{}",
+            plan::suggest(name, names.iter())
+        ))
+    })
+}
+
+/// Write the `images/` parts of every finished step into `dest`, removing
+/// files no step produces any more.
+fn assemble_images(
+    store: &Store,
+    plan: &Plan,
+    wanted: &BTreeSet<usize>,
+    outputs: &[Option<String>],
+    dest: &Path,
+) -> Result<()> {
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut parts = Vec::new();
+    for &s in wanted {
+        let Some(out) = &outputs[s] else { continue };
+        let manifest = store.manifest(out)?;
+        for e in manifest.subtree("images") {
+            if let Some(prev) = owner.insert(e.path.clone(), plan.steps[s].name.clone()) {
+                if !matches!(e.kind, crate::store::EntryKind::Dir { .. }) {
+                    return Err(Error::Other(format!(
+                        "images/{} is produced by both {prev} and {}",
+                        e.path, plan.steps[s].name
+                    )));
+                }
+            }
+        }
+        parts.push(manifest);
+    }
+    for m in &parts {
+        store.materialize(m, "images", dest)?;
+    }
+    if let Ok(list) = fs::read_dir(dest) {
+        for entry in list.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !owner.contains_key(&name) {
+                crate::exec::remove_tree(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_record(output: &Path, record: &Record) -> Result<()> {
+    let logs = output.join("logs");
+    fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
+    let path = logs.join("build-record.json");
+    let text = serde_json::to_string_pretty(record).map_err(|e| Error::Other(e.to_string()))?;
+    fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
+
+/// `output/<board>/overrides.ron` (or `$FORGE_OVERRIDE_FILE`): package name →
+/// local source tree, like Buildroot's `<PKG>_OVERRIDE_SRCDIR`.
+fn load_overrides(output: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let file = std::env::var_os("FORGE_OVERRIDE_FILE").map(PathBuf::from).unwrap_or_else(|| output.join("overrides.ron"));
+    if !file.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let map: BTreeMap<String, PathBuf> = ron::from_str(&text).map_err(|e| {
+        Error::Other(format!(
+            "{}:{}:{}: {}; expected a map like {{\"busybox\": \"/home/me/src/busybox\"}}",
+            file.display(),
+            e.span.start.line,
+            e.span.start.col,
+            e.code
+        ))
+    })?;
+    for (pkg, dir) in &map {
+        if !dir.is_dir() {
+            return Err(Error::Other(format!("{}: override for {pkg}: {} is not a directory", file.display(), dir.display())));
+        }
+    }
+    Ok(map)
+}
+
+/// Step durations remembered from earlier builds, for scheduling priority.
+struct Durations(BTreeMap<String, f64>);
+
+impl Durations {
+    fn load(cache: &Path) -> Durations {
+        let map = fs::read(cache.join("durations.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        Durations(map.unwrap_or_default())
+    }
+    fn get(&self, step: &str) -> f64 {
+        self.0.get(step).copied().unwrap_or(1.0)
+    }
+    fn set(&mut self, step: &str, secs: f64) {
+        self.0.insert(step.to_string(), secs);
+    }
+    fn save(&self, cache: &Path) {
+        if let Ok(bytes) = serde_json::to_vec_pretty(&self.0) {
+            let tmp = cache.join(format!("tmp/durations.{}", std::process::id()));
+            if fs::write(&tmp, bytes).is_ok() {
+                let _ = fs::rename(&tmp, cache.join("durations.json"));
+            }
+        }
+    }
+}
+
+/// A one-line summary of a finished build.
+pub fn summary(record: &Record) -> String {
+    let took = fmt_dur(std::time::Duration::from_secs_f64(record.seconds));
+    if record.built == 0 {
+        format!("nothing to do: all {} steps cached ({took})", record.cached)
+    } else {
+        format!("built {} steps, {} from cache ({took})", record.built, record.cached)
+    }
+}
