@@ -5,4 +5,6 @@
 //! store → assemble. See ARCHITECTURE.md for the module map.
 
 pub mod config;
+pub mod devtable;
+pub mod image;
 pub mod location;
