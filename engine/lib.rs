@@ -4,13 +4,25 @@
 //! Data flows one way: load → resolve → plan → key → schedule → execute →
 //! store → assemble. See ARCHITECTURE.md for the module map.
 
+pub mod archive;
+pub mod build;
 pub mod config;
+pub mod devtable;
 pub mod digest;
 pub mod error;
 pub mod exec;
+pub mod fetch;
+pub mod image;
 pub mod key;
+pub mod kinds;
 pub mod location;
 pub mod plan;
 pub mod project;
+pub mod qemu;
 pub mod recipe;
+pub mod rootfs;
+pub mod sched;
+pub mod session;
+pub mod source;
 pub mod store;
+pub mod ui;
