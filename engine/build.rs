@@ -51,24 +51,51 @@ impl<'a> Build<'a> {
         jobserver: jobserver::Client,
     ) -> Self {
         let keys = Mutex::new(vec![None; plan.steps.len()]);
-        Build { project, values, plan, output, store, stats, dl_dir, overrides, jobserver, force: Vec::new(), keys }
+        Build {
+            project,
+            values,
+            plan,
+            output,
+            store,
+            stats,
+            dl_dir,
+            overrides,
+            jobserver,
+            force: Vec::new(),
+            keys,
+        }
     }
 
     /// The key computed for a step in this build, if it got that far.
     pub fn key_of(&self, step: usize) -> Option<String> {
-        self.keys.lock().ok()?.get(step)?.as_ref().map(|(k, _)| k.clone())
+        self.keys
+            .lock()
+            .ok()?
+            .get(step)?
+            .as_ref()
+            .map(|(k, _)| k.clone())
     }
 
     fn value(&self, name: &str) -> String {
-        self.values.get(name).map(Value::as_text).unwrap_or_default()
+        self.values
+            .get(name)
+            .map(Value::as_text)
+            .unwrap_or_default()
     }
 
     /// Digests of the files a `Path` option names.
     fn path_option(&self, inputs: &mut Inputs, name: &str) -> Result<()> {
         for (i, f) in self.value(name).split_whitespace().enumerate() {
-            let p = if Path::new(f).is_absolute() { PathBuf::from(f) } else { self.project.root.join(f) };
+            let p = if Path::new(f).is_absolute() {
+                PathBuf::from(f)
+            } else {
+                self.project.root.join(f)
+            };
             let digest = self.stats.path(&p).map_err(|_| {
-                Error::Other(format!("option {name}: {f} does not exist (paths are relative to {})", self.project.root.display()))
+                Error::Other(format!(
+                    "option {name}: {f} does not exist (paths are relative to {})",
+                    self.project.root.display()
+                ))
             })?;
             inputs.add(format!("file {name}[{i}] {f}"), digest);
         }
@@ -97,7 +124,14 @@ impl<'a> Build<'a> {
             StepKind::Rootfs => Inputs::new("rootfs"),
             StepKind::RootfsCpio => {
                 let mut i = Inputs::new("rootfs-cpio");
-                self.add_options(&mut i, &["ROOTFS_CPIO_COMPRESSION", "SOURCE_DATE_EPOCH", "ROOTFS_DEVICE_TABLE"])?;
+                self.add_options(
+                    &mut i,
+                    &[
+                        "ROOTFS_CPIO_COMPRESSION",
+                        "SOURCE_DATE_EPOCH",
+                        "ROOTFS_DEVICE_TABLE",
+                    ],
+                )?;
                 for (name, table) in self.device_tables() {
                     i.add(format!("device-table {name}"), self.stats.file(&table)?);
                 }
@@ -122,7 +156,11 @@ impl<'a> Build<'a> {
         i.add("package-dir", self.stats.path(&l.dir)?);
         let mut names: Vec<&str> = referenced_options(&text, self.values);
         names.extend(r.options.keys().map(String::as_str));
-        names.extend(["TARGET_ARCH", "TOOLCHAIN_EXTERNAL_PREFIX", "SOURCE_DATE_EPOCH"]);
+        names.extend([
+            "TARGET_ARCH",
+            "TOOLCHAIN_EXTERNAL_PREFIX",
+            "SOURCE_DATE_EPOCH",
+        ]);
         names.sort_unstable();
         names.dedup();
         self.add_options(&mut i, &names)?;
@@ -148,10 +186,16 @@ impl<'a> Build<'a> {
             Source::Local { path } => {
                 let p = spec.local_path(path);
                 self.stats.path(&p).map_err(|_| {
-                    Error::Other(format!("{}: field `source`: {} does not exist on this machine", l.locate("Local"), p.display()))
+                    Error::Other(format!(
+                        "{}: field `source`: {} does not exist on this machine",
+                        l.locate("Local"),
+                        p.display()
+                    ))
                 })?
             }
-            Source::Deb { version: Some(_), .. } => format!("deb:{}", serde_json::json!(l.recipe.source)),
+            Source::Deb {
+                version: Some(_), ..
+            } => format!("deb:{}", serde_json::json!(l.recipe.source)),
             // Unpinned: the archive decides the version, so fetch it now.
             Source::Deb { version: None, .. } => match spec.fetch()? {
                 Some(deb) => self.stats.file(&deb)?,
@@ -188,7 +232,11 @@ impl<'a> Build<'a> {
     }
 
     fn step_env(&self, dirs: &StepDirs, l: &Loaded) -> Vec<(String, String)> {
-        let epoch = self.values.get("SOURCE_DATE_EPOCH").and_then(|v| v.as_text().parse().ok()).unwrap_or(0);
+        let epoch = self
+            .values
+            .get("SOURCE_DATE_EPOCH")
+            .and_then(|v| v.as_text().parse().ok())
+            .unwrap_or(0);
         let mut env = base_env(epoch);
         let cross = self.value("TOOLCHAIN_EXTERNAL_PREFIX");
         let out = |p: &str| dirs.out.join(p).to_string_lossy().into_owned();
@@ -200,7 +248,10 @@ impl<'a> Build<'a> {
             ("SRC_DIR", dirs.src.to_string_lossy().into_owned()),
             ("BUILD_DIR", dirs.base.to_string_lossy().into_owned()),
             ("PKG_DIR", l.dir.to_string_lossy().into_owned()),
-            ("SYSROOT", dirs.base.join("sysroot").to_string_lossy().into_owned()),
+            (
+                "SYSROOT",
+                dirs.base.join("sysroot").to_string_lossy().into_owned(),
+            ),
             ("ARCH", kernel_arch(&self.value("TARGET_ARCH")).to_string()),
             ("CROSS_COMPILE", cross.clone()),
             ("CC", format!("{cross}gcc")),
@@ -215,7 +266,13 @@ impl<'a> Build<'a> {
         env
     }
 
-    fn run_package(&self, step: usize, name: &str, inputs: &Inputs, dep_outputs: &[String]) -> Result<String> {
+    fn run_package(
+        &self,
+        step: usize,
+        name: &str,
+        inputs: &Inputs,
+        dep_outputs: &[String],
+    ) -> Result<String> {
         let l = &self.project.recipes[name];
         let dirs = StepDirs::new(&self.output.join("build"), name);
         dirs.fresh_out()?;
@@ -226,13 +283,29 @@ impl<'a> Build<'a> {
         crate::exec::remove_tree(&sysroot)?;
         for dep in self.plan.closure(step).into_iter().filter(|d| *d != step) {
             if let Some(out) = self.done_output(dep, step, dep_outputs) {
-                self.store.materialize(&self.store.manifest(&out)?, "staging", &sysroot)?;
+                self.store
+                    .materialize(&self.store.manifest(&out)?, "staging", &sysroot)?;
             }
         }
-        let origin = format!("{}|{}", inputs.pairs().iter().find(|(k, _)| k == "source").map(|(_, v)| v.as_str()).unwrap_or(""), serde_json::json!(l.recipe.patches));
+        let origin = format!(
+            "{}|{}",
+            inputs
+                .pairs()
+                .iter()
+                .find(|(k, _)| k == "source")
+                .map(|(_, v)| v.as_str())
+                .unwrap_or(""),
+            serde_json::json!(l.recipe.patches)
+        );
         let keep = kinds::keeps_work_tree(&l.recipe.kind) || self.overrides.contains_key(name);
         source::prepare(&self.source_spec(l), &dirs.src, &origin, keep, &mut runner)?;
-        let mut ctx = StepCtx { loaded: l, values: self.values, root: &self.project.root, dirs: dirs.clone(), runner };
+        let mut ctx = StepCtx {
+            loaded: l,
+            values: self.values,
+            root: &self.project.root,
+            dirs: dirs.clone(),
+            runner,
+        };
         kinds::build(&mut ctx)?;
         let (digest, _) = self.store.put_tree(&dirs.out)?;
         Ok(digest)
@@ -254,7 +327,11 @@ impl Work for Build<'_> {
     fn lookup(&self, step: usize, dep_outputs: &[String]) -> Result<Option<String>> {
         let inputs = self.inputs(step, dep_outputs)?;
         let key = inputs.key();
-        let hit = if self.force.contains(&step) { None } else { self.store.action(&key).map(|a| a.manifest) };
+        let hit = if self.force.contains(&step) {
+            None
+        } else {
+            self.store.action(&key).map(|a| a.manifest)
+        };
         if let Ok(mut keys) = self.keys.lock() {
             keys[step] = Some((key, inputs));
         }
@@ -282,10 +359,21 @@ impl Work for Build<'_> {
             }
             StepKind::RootfsCpio => {
                 let rootfs = dep_outputs.first().cloned().unwrap_or_default();
-                rootfs::cpio_step(self, &rootfs, &StepDirs::new(&self.output.join("build"), &s.name))?
+                rootfs::cpio_step(
+                    self,
+                    &rootfs,
+                    &StepDirs::new(&self.output.join("build"), &s.name),
+                )?
             }
         };
-        self.store.put_action(&key, &Action { step: s.name.clone(), manifest: digest.clone(), inputs: inputs.pairs() })?;
+        self.store.put_action(
+            &key,
+            &Action {
+                step: s.name.clone(),
+                manifest: digest.clone(),
+                inputs: inputs.pairs(),
+            },
+        )?;
         Ok(digest)
     }
 }

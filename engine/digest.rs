@@ -36,8 +36,15 @@ pub struct StatCache {
 impl StatCache {
     /// Load the cache kept in `file` (missing or unreadable → empty).
     pub fn load(file: &Path) -> StatCache {
-        let entries = fs::read(file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        StatCache { file: file.to_path_buf(), entries: Mutex::new(entries), dirty: Mutex::new(false) }
+        let entries = fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        StatCache {
+            file: file.to_path_buf(),
+            entries: Mutex::new(entries),
+            dirty: Mutex::new(false),
+        }
     }
 
     /// The digest of a regular file, from the cache when its stat is unchanged.
@@ -53,7 +60,12 @@ impl StatCache {
             }
         }
         let digest = file_digest(path)?;
-        let stamp = Stamp { size: meta.len(), mtime_ns, ino: meta.ino(), digest: digest.clone() };
+        let stamp = Stamp {
+            size: meta.len(),
+            mtime_ns,
+            ino: meta.ino(),
+            digest: digest.clone(),
+        };
         if let (Ok(mut map), Ok(mut dirty)) = (self.entries.lock(), self.dirty.lock()) {
             map.insert(key, stamp);
             *dirty = true;
@@ -71,7 +83,12 @@ impl StatCache {
         let mut hasher = blake3::Hasher::new();
         for entry in WalkDir::new(path).min_depth(1).sort_by_file_name() {
             let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-            let rel = entry.path().strip_prefix(path).unwrap_or(entry.path()).to_string_lossy().into_owned();
+            let rel = entry
+                .path()
+                .strip_prefix(path)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .into_owned();
             let ft = entry.file_type();
             let line = if ft.is_symlink() {
                 let t = fs::read_link(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
@@ -79,7 +96,9 @@ impl StatCache {
             } else if ft.is_dir() {
                 format!("D {rel}\n")
             } else {
-                let m = entry.metadata().map_err(|e| Error::Other(format!("{}: {e}", entry.path().display())))?;
+                let m = entry
+                    .metadata()
+                    .map_err(|e| Error::Other(format!("{}: {e}", entry.path().display())))?;
                 let exec = m.mode() & 0o111 != 0;
                 format!("F {rel} {exec} {}\n", self.file(entry.path())?)
             };
@@ -95,8 +114,12 @@ impl StatCache {
             return;
         }
         let Ok(map) = self.entries.lock() else { return };
-        let Ok(bytes) = serde_json::to_vec(&*map) else { return };
-        let tmp = self.file.with_extension(format!("tmp{}", std::process::id()));
+        let Ok(bytes) = serde_json::to_vec(&*map) else {
+            return;
+        };
+        let tmp = self
+            .file
+            .with_extension(format!("tmp{}", std::process::id()));
         if fs::write(&tmp, bytes).is_ok() {
             let _ = fs::rename(&tmp, &self.file);
         }

@@ -16,12 +16,21 @@ pub enum Error {
     },
     #[error(transparent)]
     Recipe(#[from] crate::recipe::RecipeError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
     #[error("{0}")]
     Other(String),
 }
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -22,7 +22,11 @@ pub struct StepDirs {
 impl StepDirs {
     pub fn new(build_dir: &Path, step: &str) -> StepDirs {
         let base = build_dir.join(step);
-        StepDirs { src: base.join("src"), out: base.join("out"), base }
+        StepDirs {
+            src: base.join("src"),
+            out: base.join("out"),
+            base,
+        }
     }
 
     /// Empty the output tree and create its four parts.
@@ -63,12 +67,23 @@ pub struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(step: &str, log_path: &Path, env: Vec<(String, String)>, jobserver: &'a jobserver::Client) -> Result<Self> {
+    pub fn new(
+        step: &str,
+        log_path: &Path,
+        env: Vec<(String, String)>,
+        jobserver: &'a jobserver::Client,
+    ) -> Result<Self> {
         if let Some(parent) = log_path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
         let log = File::create(log_path).map_err(|e| Error::io(log_path, e))?;
-        Ok(Runner { step: step.to_string(), env, log_path: log_path.to_path_buf(), log, jobserver })
+        Ok(Runner {
+            step: step.to_string(),
+            env,
+            log_path: log_path.to_path_buf(),
+            log,
+            jobserver,
+        })
     }
 
     /// Append a line to the step's log.
@@ -86,14 +101,22 @@ impl<'a> Runner<'a> {
 
     /// Run a prepared command in `cwd` with the step environment.
     pub fn run(&mut self, cwd: &Path, mut cmd: Command, what: &str) -> Result<()> {
-        cmd.current_dir(cwd).env_clear().envs(self.env.iter().map(|(k, v)| (k, v)));
-        let out = self.log.try_clone().map_err(|e| Error::io(&self.log_path, e))?;
-        let err = self.log.try_clone().map_err(|e| Error::io(&self.log_path, e))?;
+        cmd.current_dir(cwd)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        let out = self
+            .log
+            .try_clone()
+            .map_err(|e| Error::io(&self.log_path, e))?;
+        let err = self
+            .log
+            .try_clone()
+            .map_err(|e| Error::io(&self.log_path, e))?;
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         self.jobserver.configure_make(&mut cmd);
-        let status = cmd.status().map_err(|e| {
-            Error::Other(format!("step {}: cannot start `{what}`: {e}", self.step))
-        })?;
+        let status = cmd
+            .status()
+            .map_err(|e| Error::Other(format!("step {}: cannot start `{what}`: {e}", self.step)))?;
         if status.success() {
             return Ok(());
         }
@@ -101,12 +124,18 @@ impl<'a> Runner<'a> {
             Some(c) => format!("exit status {c}"),
             None => "killed by a signal".to_string(),
         };
-        Err(Error::Other(format!("step {}: command failed ({how}): {what}", self.step)))
+        Err(Error::Other(format!(
+            "step {}: command failed ({how}): {what}",
+            self.step
+        )))
     }
 
     /// Run a command and return its stdout (stderr goes to the log).
     pub fn capture(&mut self, cwd: &Path, program: &str, args: &[&str]) -> Result<String> {
-        let err = self.log.try_clone().map_err(|e| Error::io(&self.log_path, e))?;
+        let err = self
+            .log
+            .try_clone()
+            .map_err(|e| Error::io(&self.log_path, e))?;
         let output = Command::new(program)
             .args(args)
             .current_dir(cwd)
@@ -116,7 +145,11 @@ impl<'a> Runner<'a> {
             .output()
             .map_err(|e| Error::Other(format!("step {}: cannot run {program}: {e}", self.step)))?;
         if !output.status.success() {
-            return Err(Error::Other(format!("step {}: {program} {} failed", self.step, args.join(" "))));
+            return Err(Error::Other(format!(
+                "step {}: {program} {} failed",
+                self.step,
+                args.join(" ")
+            )));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
@@ -128,7 +161,10 @@ pub fn base_env(source_date_epoch: i64) -> Vec<(String, String)> {
     let mut env = vec![
         ("LC_ALL".to_string(), "C".to_string()),
         ("TZ".to_string(), "UTC".to_string()),
-        ("SOURCE_DATE_EPOCH".to_string(), source_date_epoch.to_string()),
+        (
+            "SOURCE_DATE_EPOCH".to_string(),
+            source_date_epoch.to_string(),
+        ),
     ];
     for var in ["PATH", "HOME", "TERM"] {
         if let Ok(v) = std::env::var(var) {
@@ -140,7 +176,9 @@ pub fn base_env(source_date_epoch: i64) -> Vec<(String, String)> {
 
 /// The last `n` lines of a log file.
 pub fn log_tail(path: &Path, n: usize) -> String {
-    let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

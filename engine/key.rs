@@ -18,7 +18,10 @@ pub struct Inputs {
 impl Inputs {
     pub fn new(step_kind: &str) -> Inputs {
         let mut i = Inputs::default();
-        i.add("forge.procedure", format!("{step_kind}/{PROCEDURE_VERSION}"));
+        i.add(
+            "forge.procedure",
+            format!("{step_kind}/{PROCEDURE_VERSION}"),
+        );
         i
     }
 
@@ -43,7 +46,10 @@ impl Inputs {
     }
 
     pub fn pairs(&self) -> Vec<(String, String)> {
-        self.pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -118,9 +124,19 @@ mod tests {
     #[test]
     fn expands_known_options_only() {
         let mut v = BTreeMap::new();
-        v.insert("PREFIX".to_string(), Value::Str("arm-linux-gnueabihf-".into()));
-        let s = expand("${PREFIX}gcc ${TARGET_DIR} v${version}", &v, &[("version", "1.2")]);
+        v.insert(
+            "PREFIX".to_string(),
+            Value::Str("arm-linux-gnueabihf-".into()),
+        );
+        let s = expand(
+            "${PREFIX}gcc ${TARGET_DIR} v${version}",
+            &v,
+            &[("version", "1.2")],
+        );
         assert_eq!(s, "arm-linux-gnueabihf-gcc ${TARGET_DIR} v1.2");
-        assert_eq!(referenced_options("a ${PREFIX} ${X} ${PREFIX}", &v), vec!["PREFIX"]);
+        assert_eq!(
+            referenced_options("a ${PREFIX} ${X} ${PREFIX}", &v),
+            vec!["PREFIX"]
+        );
     }
 }

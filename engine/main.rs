@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "forge", version, about = "Build embedded Linux systems from board defconfigs and RON recipes")]
+#[command(
+    name = "forge",
+    version,
+    about = "Build embedded Linux systems from board defconfigs and RON recipes"
+)]
 #[command(after_help = "Verbs:\n  \
     forge boards/<board>_defconfig   configure from a board defconfig and build\n  \
     forge                            rebuild the current output dir (no-op if nothing changed)\n  \
@@ -57,16 +61,27 @@ fn main() -> ExitCode {
 fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let root = find_root(&cwd).ok_or_else(|| {
-        Error::Other(format!("{} is not inside a forge tree (no packages/ and configs/ above it)", cwd.display()))
+        Error::Other(format!(
+            "{} is not inside a forge tree (no packages/ and configs/ above it)",
+            cwd.display()
+        ))
     })?;
     let project = Project::load(&root)?;
-    let jobs = cli.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs = cli.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let jobserver = match inherited {
         Some(c) if cli.jobs.is_none() => c,
-        _ => jobserver::Client::new(jobs).map_err(|e| Error::Other(format!("cannot create the jobserver: {e}")))?,
+        _ => jobserver::Client::new(jobs)
+            .map_err(|e| Error::Other(format!("cannot create the jobserver: {e}")))?,
     };
     let mut args = cli.args.clone();
-    let defconfig = args.iter().position(|a| a.ends_with("_defconfig")).map(|i| PathBuf::from(args.remove(i)));
+    let defconfig = args
+        .iter()
+        .position(|a| a.ends_with("_defconfig"))
+        .map(|i| PathBuf::from(args.remove(i)));
     let output = match (&cli.output, &defconfig) {
         (Some(o), _) => absolute(&cwd, o),
         (None, Some(d)) => root.join("output").join(session::board_name(d)),
@@ -74,8 +89,15 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     };
     let paths = Paths {
         output: output.clone(),
-        cache: cli.cache_dir.clone().unwrap_or_else(session::default_cache_dir),
-        dl: cli.dl_dir.clone().map(|d| absolute(&cwd, &d)).unwrap_or_else(|| root.join("dl")),
+        cache: cli
+            .cache_dir
+            .clone()
+            .unwrap_or_else(session::default_cache_dir),
+        dl: cli
+            .dl_dir
+            .clone()
+            .map(|d| absolute(&cwd, &d))
+            .unwrap_or_else(|| root.join("dl")),
     };
     if let Some(d) = &defconfig {
         let d = absolute(&cwd, d);
@@ -84,7 +106,12 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     }
     let verb = args.first().cloned();
     let request = |target: Option<&str>, rebuild: Option<&str>| -> Result<()> {
-        let req = BuildRequest { jobs, jobserver: jobserver.clone(), target, rebuild };
+        let req = BuildRequest {
+            jobs,
+            jobserver: jobserver.clone(),
+            target,
+            rebuild,
+        };
         let record = session::build(&project, &paths, &req)?;
         eprintln!("{}", session::summary(&record));
         Ok(())
@@ -113,7 +140,11 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
 }
 
 /// The output dir to use when none is named: the current directory if it
@@ -123,7 +154,11 @@ fn current_output(cwd: &Path, root: &Path) -> Result<PathBuf> {
         return Ok(cwd.to_path_buf());
     }
     let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
-    for entry in std::fs::read_dir(root.join("output")).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(root.join("output"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let dot = entry.path().join(".config");
         if let Ok(t) = std::fs::metadata(&dot).and_then(|m| m.modified()) {
             if best.as_ref().is_none_or(|(bt, _)| t > *bt) {

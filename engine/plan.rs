@@ -56,8 +56,12 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
     let enabled = |sym: &str| values.get(sym).is_some_and(Value::is_true);
     // Selected packages and, transitively, what they depend on.
     let mut selected = BTreeSet::new();
-    let mut todo: Vec<String> =
-        project.recipes.values().filter(|l| enabled(&l.enabled_by())).map(|l| l.recipe.name.clone()).collect();
+    let mut todo: Vec<String> = project
+        .recipes
+        .values()
+        .filter(|l| enabled(&l.enabled_by()))
+        .map(|l| l.recipe.name.clone())
+        .collect();
     while let Some(name) = todo.pop() {
         if !selected.insert(name.clone()) {
             continue;
@@ -76,7 +80,10 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
     }
 
     let mut graph: DiGraph<String, ()> = DiGraph::new();
-    let nodes: BTreeMap<String, NodeIndex> = selected.iter().map(|n| (n.clone(), graph.add_node(n.clone()))).collect();
+    let nodes: BTreeMap<String, NodeIndex> = selected
+        .iter()
+        .map(|n| (n.clone(), graph.add_node(n.clone())))
+        .collect();
     for name in &selected {
         for dep in &project.recipes[name].recipe.depends {
             graph.add_edge(nodes[dep], nodes[name], ());
@@ -98,11 +105,20 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         .map(|n| (n.clone(), project.recipes[n].recipe.depends.len()))
         .collect();
     while !remaining.is_empty() {
-        let ready: Vec<String> = remaining.iter().filter(|(_, d)| **d == 0).map(|(n, _)| n.clone()).collect();
+        let ready: Vec<String> = remaining
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(n, _)| n.clone())
+            .collect();
         for name in ready {
             remaining.remove(&name);
             for (other, count) in remaining.iter_mut() {
-                *count -= project.recipes[other].recipe.depends.iter().filter(|d| **d == name).count();
+                *count -= project.recipes[other]
+                    .recipe
+                    .depends
+                    .iter()
+                    .filter(|d| **d == name)
+                    .count();
             }
             order.push(name);
         }
@@ -116,14 +132,26 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
             .iter()
             .filter_map(|d| order.iter().position(|o| o == d))
             .collect();
-        steps.push(Step { name: name.clone(), kind: StepKind::Package(name.clone()), deps });
+        steps.push(Step {
+            name: name.clone(),
+            kind: StepKind::Package(name.clone()),
+            deps,
+        });
     }
     let packages: Vec<usize> = (0..steps.len()).collect();
     if !packages.is_empty() {
         let rootfs = steps.len();
-        steps.push(Step { name: "rootfs".into(), kind: StepKind::Rootfs, deps: packages });
+        steps.push(Step {
+            name: "rootfs".into(),
+            kind: StepKind::Rootfs,
+            deps: packages,
+        });
         if enabled("ROOTFS_CPIO") {
-            steps.push(Step { name: "rootfs-cpio".into(), kind: StepKind::RootfsCpio, deps: vec![rootfs] });
+            steps.push(Step {
+                name: "rootfs-cpio".into(),
+                kind: StepKind::RootfsCpio,
+                deps: vec![rootfs],
+            });
         }
     }
     Ok(Plan { steps })
@@ -137,7 +165,10 @@ fn find_cycle(graph: &DiGraph<String, ()>) -> Option<Vec<String>> {
     let mut path = vec![start];
     let mut cur = start;
     loop {
-        let next = graph.neighbors(cur).filter(|n| members.contains(n)).min_by_key(|n| graph[*n].clone())?;
+        let next = graph
+            .neighbors(cur)
+            .filter(|n| members.contains(n))
+            .min_by_key(|n| graph[*n].clone())?;
         if let Some(pos) = path.iter().position(|p| *p == next) {
             let mut names: Vec<String> = path[pos..].iter().map(|n| graph[*n].clone()).collect();
             names.push(graph[next].clone());

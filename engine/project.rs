@@ -4,8 +4,8 @@
 
 use crate::config::{Common, Declared, OptionDecl, Schema};
 use crate::error::{Error, Result};
-use crate::recipe::{self, Loaded, RecipeError};
 use crate::location::Location;
+use crate::recipe::{self, Loaded, RecipeError};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,10 @@ pub struct Project {
 
 /// The nearest ancestor of `start` holding both `packages/` and `configs/`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|d| d.join("packages").is_dir() && d.join("configs").is_dir()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|d| d.join("packages").is_dir() && d.join("configs").is_dir())
+        .map(Path::to_path_buf)
 }
 
 impl Project {
@@ -27,12 +30,12 @@ impl Project {
         let mut schema = Schema::default();
         for file in sorted_files(&root.join("configs"), "ron")? {
             let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-            let decls: BTreeMap<String, OptionDecl> = ron::Options::default().from_str(&text).map_err(|e| {
-                RecipeError::Syntax {
+            let decls: BTreeMap<String, OptionDecl> = ron::Options::default()
+                .from_str(&text)
+                .map_err(|e| RecipeError::Syntax {
                     location: Location::new(&file, e.span.start.line, Some(e.span.start.col)),
                     message: e.code.to_string(),
-                }
-            })?;
+                })?;
             for (name, decl) in decls {
                 declare(&mut schema, name, decl, &file, root, None, &text)?;
             }
@@ -46,7 +49,10 @@ impl Project {
             .collect();
         dirs.sort();
         for dir in dirs {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let file = dir.join(format!("{name}.ron"));
             if !file.is_file() {
                 continue;
@@ -64,14 +70,34 @@ impl Project {
                         depends: Vec::new(),
                     },
                 };
-                declare(&mut schema, symbol, decl, &file, root, Some(&name), &loaded.text)?;
+                declare(
+                    &mut schema,
+                    symbol,
+                    decl,
+                    &file,
+                    root,
+                    Some(&name),
+                    &loaded.text,
+                )?;
             }
             for (opt, decl) in &loaded.recipe.options {
-                declare(&mut schema, opt.clone(), decl.clone(), &file, root, Some(&name), &loaded.text)?;
+                declare(
+                    &mut schema,
+                    opt.clone(),
+                    decl.clone(),
+                    &file,
+                    root,
+                    Some(&name),
+                    &loaded.text,
+                )?;
             }
             recipes.insert(name, loaded);
         }
-        Ok(Project { root: root.to_path_buf(), recipes, schema })
+        Ok(Project {
+            root: root.to_path_buf(),
+            recipes,
+            schema,
+        })
     }
 }
 
@@ -91,8 +117,12 @@ fn declare(
             prev.origin.display()
         )));
     }
-    let declared =
-        Declared { decl, origin: file.to_path_buf(), tree: tree.to_path_buf(), package: package.map(str::to_string) };
+    let declared = Declared {
+        decl,
+        origin: file.to_path_buf(),
+        tree: tree.to_path_buf(),
+        package: package.map(str::to_string),
+    };
     schema.options.insert(name, declared);
     Ok(())
 }

@@ -8,18 +8,30 @@ use std::path::Path;
 use std::process::Command;
 
 /// The qemu command line for the images in `images`.
-pub fn command(values: &BTreeMap<String, Value>, images: &Path, serial_only: bool) -> Result<Command> {
+pub fn command(
+    values: &BTreeMap<String, Value>,
+    images: &Path,
+    serial_only: bool,
+) -> Result<Command> {
     let get = |n: &str| values.get(n).map(Value::as_text).unwrap_or_default();
     let system = get("QEMU_SYSTEM");
     if system.is_empty() {
-        return Err(Error::Other("this board declares no qemu launch (set QEMU_SYSTEM and QEMU_MACHINE)".into()));
+        return Err(Error::Other(
+            "this board declares no qemu launch (set QEMU_SYSTEM and QEMU_MACHINE)".into(),
+        ));
     }
     let program = which::which(&system).map_err(|_| {
-        Error::Other(format!("{system} not found on PATH; install it (on Debian: apt-get install qemu-system-arm)"))
+        Error::Other(format!(
+            "{system} not found on PATH; install it (on Debian: apt-get install qemu-system-arm)"
+        ))
     })?;
     let mut cmd = Command::new(program);
     cmd.args(["-M", &get("QEMU_MACHINE"), "-m", &get("QEMU_MEMORY")]);
-    for (opt, flag) in [("QEMU_KERNEL", "-kernel"), ("QEMU_DTB", "-dtb"), ("QEMU_INITRD", "-initrd")] {
+    for (opt, flag) in [
+        ("QEMU_KERNEL", "-kernel"),
+        ("QEMU_DTB", "-dtb"),
+        ("QEMU_INITRD", "-initrd"),
+    ] {
         let file = get(opt);
         if file.is_empty() {
             continue;
@@ -51,7 +63,9 @@ pub fn shell_line(cmd: &Command) -> String {
     let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
     for a in cmd.get_args() {
         let a = a.to_string_lossy();
-        if a.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'') {
+        if a.chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+        {
             parts.push(format!("'{}'", a.replace('\'', "'\\''")));
         } else {
             parts.push(a.into_owned());

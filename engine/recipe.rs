@@ -145,7 +145,10 @@ pub struct Loaded {
 impl Loaded {
     /// The bool option that selects this package.
     pub fn enabled_by(&self) -> String {
-        self.recipe.enabled_by.clone().unwrap_or_else(|| package_symbol(&self.recipe.name))
+        self.recipe
+            .enabled_by
+            .clone()
+            .unwrap_or_else(|| package_symbol(&self.recipe.name))
     }
 
     /// The location of the first occurrence of `needle` (e.g. a quoted
@@ -159,7 +162,13 @@ impl Loaded {
 pub fn package_symbol(name: &str) -> String {
     let upper: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("PACKAGE_{upper}")
 }
@@ -183,22 +192,42 @@ pub enum RecipeError {
     Read(PathBuf, std::io::Error),
     #[error("{location}: {message}")]
     Syntax { location: Location, message: String },
-    #[error("{location}: recipe is named {found:?} but lives in the folder for {expected:?}; rename one so they match")]
-    NameMismatch { location: Location, found: String, expected: String },
+    #[error(
+        "{location}: recipe is named {found:?} but lives in the folder for {expected:?}; rename one so they match"
+    )]
+    NameMismatch {
+        location: Location,
+        found: String,
+        expected: String,
+    },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
 }
 
 /// Load one recipe file; its folder name must equal the recipe's name.
 pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
-    let text = std::fs::read_to_string(file).map_err(|e| RecipeError::Read(file.to_path_buf(), e))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| RecipeError::Read(file.to_path_buf(), e))?;
     let recipe: Recipe = ron::Options::default().from_str(&text).map_err(|e| {
         let location = Location::new(file, e.span.start.line, Some(e.span.start.col));
-        RecipeError::Syntax { location, message: describe_ron_error(&e.code) }
+        RecipeError::Syntax {
+            location,
+            message: describe_ron_error(&e.code),
+        }
     })?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let loaded = Loaded { recipe, file: file.to_path_buf(), dir, text };
-    let folder = loaded.dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let loaded = Loaded {
+        recipe,
+        file: file.to_path_buf(),
+        dir,
+        text,
+    };
+    let folder = loaded
+        .dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     if folder != loaded.recipe.name {
         return Err(RecipeError::NameMismatch {
             location: loaded.locate(&format!("\"{}\"", loaded.recipe.name)),
@@ -212,12 +241,17 @@ pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
 
 /// Checks that need the whole recipe: hashes, patch files, kind fields.
 fn validate(l: &Loaded) -> Result<(), RecipeError> {
-    let invalid = |needle: &str, message: String| RecipeError::Invalid { location: l.locate(needle), message };
+    let invalid = |needle: &str, message: String| RecipeError::Invalid {
+        location: l.locate(needle),
+        message,
+    };
     if let Source::Url { sha256, .. } = &l.recipe.source {
         if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(invalid(
                 sha256,
-                format!("field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"),
+                format!(
+                    "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
+                ),
             ));
         }
     }
@@ -225,7 +259,10 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
         if !l.dir.join(patch).is_file() {
             return Err(invalid(
                 &format!("\"{patch}\""),
-                format!("field `patches`: {patch} does not exist in {}", l.dir.display()),
+                format!(
+                    "field `patches`: {patch} does not exist in {}",
+                    l.dir.display()
+                ),
             ));
         }
     }
@@ -233,7 +270,10 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
         if !l.dir.join(table).is_file() {
             return Err(invalid(
                 &format!("\"{table}\""),
-                format!("field `device_table`: {table} does not exist in {}", l.dir.display()),
+                format!(
+                    "field `device_table`: {table} does not exist in {}",
+                    l.dir.display()
+                ),
             ));
         }
     }
@@ -244,18 +284,35 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
 fn describe_ron_error(code: &ron::error::Error) -> String {
     use ron::error::Error as E;
     match code {
-        E::NoSuchStructField { expected, found, outer } => format!(
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => format!(
             "unknown field `{found}`{}; expected one of: {}",
-            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default(),
             expected.join(", ")
         ),
         E::MissingStructField { field, outer } => format!(
             "missing field `{field}`{}",
-            outer.as_deref().map(|o| format!(" in {o}")).unwrap_or_default()
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default()
         ),
-        E::NoSuchEnumVariant { expected, found, outer } => format!(
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => format!(
             "unknown variant `{found}`{}; expected one of: {}",
-            outer.as_deref().map(|o| format!(" for {o}")).unwrap_or_default(),
+            outer
+                .as_deref()
+                .map(|o| format!(" for {o}"))
+                .unwrap_or_default(),
             expected.join(", ")
         ),
         other => other.to_string(),
@@ -291,7 +348,11 @@ mod tests {
     #[test]
     fn unknown_field_names_line_and_column() {
         let tmp = tempfile::tempdir().unwrap();
-        let f = write(tmp.path(), "bad", "Recipe(\n  name: \"bad\",\n  version: \"1\",\n  dependz: [],\n  kind: Generic())\n");
+        let f = write(
+            tmp.path(),
+            "bad",
+            "Recipe(\n  name: \"bad\",\n  version: \"1\",\n  dependz: [],\n  kind: Generic())\n",
+        );
         let e = load(&f).unwrap_err().to_string();
         assert!(e.contains("bad.ron:4:"), "{e}");
         assert!(e.contains("unknown field `dependz`"), "{e}");
@@ -300,7 +361,11 @@ mod tests {
     #[test]
     fn wrong_type_is_reported_with_position() {
         let tmp = tempfile::tempdir().unwrap();
-        let f = write(tmp.path(), "bad", "Recipe(\n  name: \"bad\",\n  version: 3,\n  kind: Generic())\n");
+        let f = write(
+            tmp.path(),
+            "bad",
+            "Recipe(\n  name: \"bad\",\n  version: 3,\n  kind: Generic())\n",
+        );
         let e = load(&f).unwrap_err().to_string();
         assert!(e.contains("bad.ron:3:"), "{e}");
     }

@@ -18,11 +18,16 @@ pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
     let mut merged: BTreeMap<String, (Entry, String)> = BTreeMap::new();
     for (name, digest) in parts {
         let manifest = store.manifest(digest)?;
-        for e in manifest.entries.into_iter().filter(|e| e.path == "target" || e.path.starts_with("target/")) {
+        for e in manifest
+            .entries
+            .into_iter()
+            .filter(|e| e.path == "target" || e.path.starts_with("target/"))
+        {
             match merged.get(&e.path) {
                 Some((prev, _)) if prev.kind == e.kind => {}
                 Some((prev, _))
-                    if matches!(prev.kind, EntryKind::Dir { .. }) && matches!(e.kind, EntryKind::Dir { .. }) => {}
+                    if matches!(prev.kind, EntryKind::Dir { .. })
+                        && matches!(e.kind, EntryKind::Dir { .. }) => {}
                 Some((_, owner)) => {
                     return Err(Error::Other(format!(
                         "/{} is installed by both {owner} and {name} with different content; remove it from one of them",
@@ -34,7 +39,9 @@ pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
             merged.insert(e.path.clone(), (e, name.clone()));
         }
     }
-    let manifest = Manifest { entries: merged.into_values().map(|(e, _)| e).collect() };
+    let manifest = Manifest {
+        entries: merged.into_values().map(|(e, _)| e).collect(),
+    };
     store.put_manifest(&manifest)
 }
 
@@ -45,8 +52,10 @@ pub fn cpio_step(build: &Build, rootfs: &str, dirs: &StepDirs) -> Result<String>
     let mut list = image_entries(store, &manifest);
     for (_, table) in build.device_tables() {
         let text = std::fs::read_to_string(&table).map_err(|e| Error::io(&table, e))?;
-        let parsed = crate::devtable::parse_device_table(&table, &text).map_err(|e| Error::Other(e.to_string()))?;
-        crate::devtable::apply_device_table(&mut list, &parsed).map_err(|e| Error::Other(e.to_string()))?;
+        let parsed = crate::devtable::parse_device_table(&table, &text)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        crate::devtable::apply_device_table(&mut list, &parsed)
+            .map_err(|e| Error::Other(e.to_string()))?;
     }
     entries::add_missing_parents(&mut list);
     entries::sort_entries(&mut list);
@@ -60,7 +69,8 @@ pub fn cpio_step(build: &Build, rootfs: &str, dirs: &StepDirs) -> Result<String>
     let epoch: u32 = value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
     dirs.fresh_out()?;
     let path = dirs.out.join("images").join(format!("rootfs.cpio{suffix}"));
-    write_compressed_cpio(&list, epoch, compression, &path).map_err(|e| Error::Other(e.to_string()))?;
+    write_compressed_cpio(&list, epoch, compression, &path)
+        .map_err(|e| Error::Other(e.to_string()))?;
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
 }
@@ -73,12 +83,21 @@ fn image_entries(store: &Store, manifest: &Manifest) -> Vec<ImageEntry> {
         .map(|e| {
             let (mode, kind) = match e.kind {
                 EntryKind::Dir { mode } => (mode, ImageKind::Dir),
-                EntryKind::File { mode, digest, .. } => {
-                    (mode, ImageKind::File { data: FileData::Path(store.blob_path(&digest)) })
-                }
+                EntryKind::File { mode, digest, .. } => (
+                    mode,
+                    ImageKind::File {
+                        data: FileData::Path(store.blob_path(&digest)),
+                    },
+                ),
                 EntryKind::Symlink { target } => (0o777, ImageKind::Symlink { target }),
             };
-            ImageEntry { path: e.path, uid: 0, gid: 0, mode, kind }
+            ImageEntry {
+                path: e.path,
+                uid: 0,
+                gid: 0,
+                mode,
+                kind,
+            }
         })
         .collect()
 }

@@ -61,7 +61,10 @@ pub fn run(
     let helper = match helper {
         Ok(h) => h,
         Err(e) => {
-            failures.push((0, Error::Other(format!("cannot start the jobserver helper: {e}"))));
+            failures.push((
+                0,
+                Error::Other(format!("cannot start the jobserver helper: {e}")),
+            ));
             return Outcome { outputs, failures };
         }
     };
@@ -80,7 +83,8 @@ pub fn run(
                 }
                 for s in now_ready {
                     pending.remove(&s);
-                    let dep_out: Vec<String> = deps[s].iter().filter_map(|d| outputs[*d].clone()).collect();
+                    let dep_out: Vec<String> =
+                        deps[s].iter().filter_map(|d| outputs[*d].clone()).collect();
                     match work.lookup(s, &dep_out) {
                         Ok(Some(out)) => {
                             outputs[s] = Some(out);
@@ -112,7 +116,8 @@ pub fn run(
                     }
                     ready.sort_by(|a, b| priority[*a].total_cmp(&priority[*b]).then(b.cmp(a)));
                     let Some(s) = ready.pop() else { continue };
-                    let dep_out: Vec<String> = deps[s].iter().filter_map(|d| outputs[*d].clone()).collect();
+                    let dep_out: Vec<String> =
+                        deps[s].iter().filter_map(|d| outputs[*d].clone()).collect();
                     running.push((s, Instant::now()));
                     on_event(Event::Started(s));
                     let tx = tx.clone();

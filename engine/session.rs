@@ -26,7 +26,10 @@ pub struct Paths {
 
 /// The board name of a defconfig file: `boards/foo_defconfig` → `foo`.
 pub fn board_name(defconfig: &Path) -> String {
-    let file = defconfig.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = defconfig
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     file.strip_suffix("_defconfig").unwrap_or(&file).to_string()
 }
 
@@ -39,12 +42,18 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(d).join("forge");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache/forge")
 }
 
 /// Load a defconfig, resolve it and write the output dir's `.config`.
-pub fn configure(project: &Project, defconfig: &Path, output: &Path) -> Result<BTreeMap<String, Value>> {
+pub fn configure(
+    project: &Project,
+    defconfig: &Path,
+    output: &Path,
+) -> Result<BTreeMap<String, Value>> {
     let parsed = config::parse_defconfig(defconfig)?;
     let resolved = config::resolve(&project.schema, &parsed)?;
     fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
@@ -58,7 +67,10 @@ pub fn configure(project: &Project, defconfig: &Path, output: &Path) -> Result<B
 }
 
 /// Read the output dir's `.config`: the values and the defconfig it came from.
-pub fn load_config(project: &Project, output: &Path) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
+pub fn load_config(
+    project: &Project,
+    output: &Path,
+) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
     let dot = output.join(".config");
     if !dot.is_file() {
         return Err(Error::Other(format!(
@@ -68,7 +80,16 @@ pub fn load_config(project: &Project, output: &Path) -> Result<(BTreeMap<String,
     }
     let (parsed, defconfig) = config::parse_dotconfig(&dot)?;
     let resolved = config::resolve(&project.schema, &parsed)?;
-    Ok((resolved.values, defconfig.map(|d| if d.is_absolute() { d } else { project.root.join(d) })))
+    Ok((
+        resolved.values,
+        defconfig.map(|d| {
+            if d.is_absolute() {
+                d
+            } else {
+                project.root.join(d)
+            }
+        }),
+    ))
 }
 
 /// Write the minimal defconfig for the output dir's `.config` to `dest`
@@ -77,11 +98,21 @@ pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> R
     let dot = output.join(".config");
     let (parsed, remembered) = config::parse_dotconfig(&dot)?;
     let resolved = config::resolve(&project.schema, &parsed)?;
-    let remembered = remembered.map(|d| if d.is_absolute() { d } else { project.root.join(d) });
+    let remembered = remembered.map(|d| {
+        if d.is_absolute() {
+            d
+        } else {
+            project.root.join(d)
+        }
+    });
     let dest = dest.map(Path::to_path_buf).or(remembered).ok_or_else(|| {
         Error::Other("the .config does not name its defconfig; pass --out FILE".into())
     })?;
-    let original = if dest.is_file() { Some(config::parse_defconfig(&dest)?) } else { None };
+    let original = if dest.is_file() {
+        Some(config::parse_defconfig(&dest)?)
+    } else {
+        None
+    };
     let text = config::savedefconfig(&project.schema, &resolved, original.as_ref());
     if fs::read_to_string(&dest).ok().as_deref() != Some(text.as_str()) {
         fs::write(&dest, text).map_err(|e| Error::io(&dest, e))?;
@@ -151,12 +182,18 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
     let prio = sched::priorities(&deps, &|s| durations.get(&plan.steps[s].name));
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
     let mut progress = Progress::new(names, wanted.len());
-    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &build, &mut |e| progress.event(e));
+    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &build, &mut |e| {
+        progress.event(e)
+    });
     progress.finish();
     stats.save();
 
     let mut record = Record {
-        board: paths.output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        board: paths
+            .output
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         seconds: 0.0,
         built: 0,
         cached: 0,
@@ -194,15 +231,28 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
     }
     durations.save(store.root());
     if outcome.failures.is_empty() {
-        assemble_images(&store, &plan, &wanted, &outcome.outputs, &paths.output.join("images"))?;
+        assemble_images(
+            &store,
+            &plan,
+            &wanted,
+            &outcome.outputs,
+            &paths.output.join("images"),
+        )?;
     }
     record.seconds = started.elapsed().as_secs_f64();
     write_record(&paths.output, &record)?;
     if let Some((s, err)) = outcome.failures.into_iter().next() {
-        let log = paths.output.join("logs").join(format!("{}.log", plan.steps[s].name));
+        let log = paths
+            .output
+            .join("logs")
+            .join(format!("{}.log", plan.steps[s].name));
         let tail = crate::exec::log_tail(&log, 40);
         return Err(Error::Other(if log.is_file() && !tail.is_empty() {
-            format!("{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---", log.display(), log.display())
+            format!(
+                "{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---",
+                log.display(),
+                log.display()
+            )
         } else {
             err.to_string()
         }));
@@ -271,7 +321,9 @@ fn write_record(output: &Path, record: &Record) -> Result<()> {
 /// `output/<board>/overrides.ron` (or `$FORGE_OVERRIDE_FILE`): package name →
 /// local source tree, like Buildroot's `<PKG>_OVERRIDE_SRCDIR`.
 fn load_overrides(output: &Path) -> Result<BTreeMap<String, PathBuf>> {
-    let file = std::env::var_os("FORGE_OVERRIDE_FILE").map(PathBuf::from).unwrap_or_else(|| output.join("overrides.ron"));
+    let file = std::env::var_os("FORGE_OVERRIDE_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| output.join("overrides.ron"));
     if !file.is_file() {
         return Ok(BTreeMap::new());
     }
@@ -287,7 +339,11 @@ fn load_overrides(output: &Path) -> Result<BTreeMap<String, PathBuf>> {
     })?;
     for (pkg, dir) in &map {
         if !dir.is_dir() {
-            return Err(Error::Other(format!("{}: override for {pkg}: {} is not a directory", file.display(), dir.display())));
+            return Err(Error::Other(format!(
+                "{}: override for {pkg}: {} is not a directory",
+                file.display(),
+                dir.display()
+            )));
         }
     }
     Ok(map)
@@ -298,7 +354,9 @@ struct Durations(BTreeMap<String, f64>);
 
 impl Durations {
     fn load(cache: &Path) -> Durations {
-        let map = fs::read(cache.join("durations.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let map = fs::read(cache.join("durations.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
         Durations(map.unwrap_or_default())
     }
     fn get(&self, step: &str) -> f64 {
@@ -323,6 +381,9 @@ pub fn summary(record: &Record) -> String {
     if record.built == 0 {
         format!("nothing to do: all {} steps cached ({took})", record.cached)
     } else {
-        format!("built {} steps, {} from cache ({took})", record.built, record.cached)
+        format!(
+            "built {} steps, {} from cache ({took})",
+            record.built, record.cached
+        )
     }
 }

@@ -26,13 +26,21 @@ pub struct SourceSpec<'a> {
 impl SourceSpec<'_> {
     fn expand(&self, s: &str) -> String {
         let r = &self.loaded.recipe;
-        expand(s, self.values, &[("version", &r.version), ("name", &r.name)])
+        expand(
+            s,
+            self.values,
+            &[("version", &r.version), ("name", &r.name)],
+        )
     }
 
     /// A path from the recipe or an option: absolute, or relative to the project root.
     pub fn local_path(&self, raw: &str) -> PathBuf {
         let p = PathBuf::from(self.expand(raw));
-        if p.is_absolute() { p } else { self.root.join(p) }
+        if p.is_absolute() {
+            p
+        } else {
+            self.root.join(p)
+        }
     }
 
     /// Fetch the source if needed; returns the archive or tree to unpack.
@@ -52,22 +60,46 @@ impl SourceSpec<'_> {
                 }
                 Ok(Some(p))
             }
-            Source::Url { url, sha256, file_name } => {
+            Source::Url {
+                url,
+                sha256,
+                file_name,
+            } => {
                 let url = self.expand(url);
-                let name = file_name.clone().unwrap_or_else(|| url.rsplit('/').next().unwrap_or(&url).to_string());
+                let name = file_name
+                    .clone()
+                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(&url).to_string());
                 let mut candidates = Vec::new();
-                for (site, upstream) in [("PRIMARY_SITE", false), ("", true), ("BACKUP_SITE", false)] {
+                for (site, upstream) in
+                    [("PRIMARY_SITE", false), ("", true), ("BACKUP_SITE", false)]
+                {
                     if upstream {
                         candidates.push(url.clone());
-                    } else if let Some(Value::Str(s)) = self.values.get(site).filter(|v| !v.as_text().is_empty()) {
+                    } else if let Some(Value::Str(s)) =
+                        self.values.get(site).filter(|v| !v.as_text().is_empty())
+                    {
                         candidates.push(format!("{}/{name}", s.trim_end_matches('/')));
                     }
                 }
-                Ok(Some(crate::fetch::fetch_url(&candidates, sha256, &dl, &name)?))
+                Ok(Some(crate::fetch::fetch_url(
+                    &candidates,
+                    sha256,
+                    &dl,
+                    &name,
+                )?))
             }
-            Source::Deb { package, arch, version } => {
+            Source::Deb {
+                package,
+                arch,
+                version,
+            } => {
                 let arch = self.expand(arch);
-                Ok(Some(crate::fetch::fetch_deb(&self.expand(package), &arch, version.as_deref(), &dl)?))
+                Ok(Some(crate::fetch::fetch_deb(
+                    &self.expand(package),
+                    &arch,
+                    version.as_deref(),
+                    &dl,
+                )?))
             }
         }
     }
@@ -85,7 +117,13 @@ impl SourceSpec<'_> {
 /// Put the source into `src`. With `keep`, a work tree already holding
 /// the same source (`origin` names it) is reused so the package's own build
 /// system rebuilds incrementally. Overrides are synced into the kept tree.
-pub fn prepare(spec: &SourceSpec, src: &Path, origin: &str, keep: bool, runner: &mut Runner) -> Result<()> {
+pub fn prepare(
+    spec: &SourceSpec,
+    src: &Path,
+    origin: &str,
+    keep: bool,
+    runner: &mut Runner,
+) -> Result<()> {
     let marker = src.with_file_name("source-origin");
     if let Some(dir) = spec.override_dir {
         runner.note(&format!("source overridden by {}", dir.display()));
@@ -106,23 +144,28 @@ pub fn prepare(spec: &SourceSpec, src: &Path, origin: &str, keep: bool, runner: 
             runner.note(&format!("extracting {}", input.display()));
             let report = crate::archive::extract(&input, src, spec.strip())?;
             for skipped in report.skipped_special {
-                runner.note(&format!("skipped special file {skipped} (declare device nodes in a device table)"));
+                runner.note(&format!(
+                    "skipped special file {skipped} (declare device nodes in a device table)"
+                ));
             }
         }
     }
     for patch in &spec.loaded.recipe.patches {
         let file = spec.loaded.dir.join(patch);
         let mut cmd = Command::new("patch");
-        cmd.args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"]).arg(&file);
-        runner.run(src, cmd, &format!("patch -p1 -i {}", file.display())).map_err(|_| {
-            Error::Other(format!(
-                "{}: patch {} does not apply to {} {}; see the log for the rejected hunks",
-                spec.loaded.locate(&format!("\"{patch}\"")),
-                patch,
-                spec.loaded.recipe.name,
-                spec.loaded.recipe.version
-            ))
-        })?;
+        cmd.args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
+            .arg(&file);
+        runner
+            .run(src, cmd, &format!("patch -p1 -i {}", file.display()))
+            .map_err(|_| {
+                Error::Other(format!(
+                    "{}: patch {} does not apply to {} {}; see the log for the rejected hunks",
+                    spec.loaded.locate(&format!("\"{patch}\"")),
+                    patch,
+                    spec.loaded.recipe.name,
+                    spec.loaded.recipe.version
+                ))
+            })?;
     }
     fs::write(&marker, origin).map_err(|e| Error::io(&marker, e))
 }
@@ -138,7 +181,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(Error::Other(format!("copying {} to {} failed", from.display(), to.display())))
+        Err(Error::Other(format!(
+            "copying {} to {} failed",
+            from.display(),
+            to.display()
+        )))
     }
 }
 
@@ -160,7 +207,9 @@ fn sync_tree(from: &Path, to: &Path) -> Result<()> {
                 std::os::unix::fs::symlink(&target, &dest).map_err(|e| Error::io(&dest, e))?;
             }
         } else {
-            let src_meta = entry.metadata().map_err(|e| Error::Other(format!("{}: {e}", entry.path().display())))?;
+            let src_meta = entry
+                .metadata()
+                .map_err(|e| Error::Other(format!("{}: {e}", entry.path().display())))?;
             let same = fs::metadata(&dest).is_ok_and(|d| {
                 d.len() == src_meta.len()
                     && filetime::FileTime::from_last_modification_time(&d)

@@ -28,9 +28,17 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum EntryKind {
-    Dir { mode: u32 },
-    File { mode: u32, size: u64, digest: String },
-    Symlink { target: String },
+    Dir {
+        mode: u32,
+    },
+    File {
+        mode: u32,
+        size: u64,
+        digest: String,
+    },
+    Symlink {
+        target: String,
+    },
 }
 
 /// The description of an output tree: sorted entries.
@@ -53,7 +61,10 @@ impl Manifest {
         self.entries
             .iter()
             .filter_map(|e| {
-                e.path.strip_prefix(&lead).map(|rest| Entry { path: rest.to_string(), kind: e.kind.clone() })
+                e.path.strip_prefix(&lead).map(|rest| Entry {
+                    path: rest.to_string(),
+                    kind: e.kind.clone(),
+                })
             })
             .collect()
     }
@@ -83,7 +94,9 @@ impl Store {
             let d = root.join(sub);
             fs::create_dir_all(&d).map_err(io_err(&d))?;
         }
-        Ok(Store { root: root.to_path_buf() })
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -92,7 +105,10 @@ impl Store {
 
     fn sharded(&self, kind: &str, digest: &str, ext: &str) -> PathBuf {
         let shard = digest.get(..2).unwrap_or("00");
-        self.root.join(kind).join(shard).join(format!("{digest}{ext}"))
+        self.root
+            .join(kind)
+            .join(shard)
+            .join(format!("{digest}{ext}"))
     }
 
     pub fn blob_path(&self, digest: &str) -> PathBuf {
@@ -124,7 +140,8 @@ impl Store {
             let tmp_dir = self.root.join("tmp");
             let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
             fs::copy(path, tmp.path()).map_err(io_err(path))?;
-            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o444)).map_err(io_err(tmp.path()))?;
+            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o444))
+                .map_err(io_err(tmp.path()))?;
             self.persist(tmp, &dest)?;
         }
         Ok((digest, size))
@@ -191,7 +208,9 @@ impl Store {
         let path = self.sharded("actions", key, ".json");
         let bytes = fs::read(path).ok()?;
         let action: Action = serde_json::from_slice(&bytes).ok()?;
-        self.sharded("manifests", &action.manifest, ".json").exists().then_some(action)
+        self.sharded("manifests", &action.manifest, ".json")
+            .exists()
+            .then_some(action)
     }
 
     pub fn put_action(&self, key: &str, action: &Action) -> Result<()> {
@@ -203,17 +222,27 @@ impl Store {
     /// into `dest`, verifying every blob as it is copied. Files already
     /// present with the right content are left alone.
     pub fn materialize(&self, manifest: &Manifest, prefix: &str, dest: &Path) -> Result<()> {
-        let entries = if prefix.is_empty() { manifest.entries.clone() } else { manifest.subtree(prefix) };
+        let entries = if prefix.is_empty() {
+            manifest.entries.clone()
+        } else {
+            manifest.subtree(prefix)
+        };
         fs::create_dir_all(dest).map_err(io_err(dest))?;
-        for e in entries.iter().filter(|e| matches!(e.kind, EntryKind::Dir { .. })) {
+        for e in entries
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::Dir { .. }))
+        {
             let p = dest.join(&e.path);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        entries.par_iter().try_for_each(|e| self.write_entry(e, &dest.join(&e.path)))?;
+        entries
+            .par_iter()
+            .try_for_each(|e| self.write_entry(e, &dest.join(&e.path)))?;
         for e in &entries {
             if let EntryKind::Dir { mode } = e.kind {
                 let p = dest.join(&e.path);
-                fs::set_permissions(&p, fs::Permissions::from_mode(mode | 0o700)).map_err(io_err(&p))?;
+                fs::set_permissions(&p, fs::Permissions::from_mode(mode | 0o700))
+                    .map_err(io_err(&p))?;
             }
         }
         Ok(())
@@ -233,7 +262,8 @@ impl Store {
                 if fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
                     && crate::digest::file_digest(path).is_ok_and(|d| &d == digest)
                 {
-                    return fs::set_permissions(path, fs::Permissions::from_mode(*mode)).map_err(io_err(path));
+                    return fs::set_permissions(path, fs::Permissions::from_mode(*mode))
+                        .map_err(io_err(path));
                 }
                 remove_any(path)?;
                 self.copy_verified(digest, path)?;
@@ -288,7 +318,11 @@ mod tests {
         let src = tmp.path().join("src");
         fs::create_dir_all(src.join("target/bin")).unwrap();
         fs::write(src.join("target/bin/tool"), b"#!/bin/sh\n").unwrap();
-        fs::set_permissions(src.join("target/bin/tool"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(
+            src.join("target/bin/tool"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         symlink("tool", src.join("target/bin/alias")).unwrap();
         let (d1, m) = store.put_tree(&src).unwrap();
         let (d2, _) = store.put_tree(&src).unwrap();
@@ -298,12 +332,23 @@ mod tests {
         let out = tmp.path().join("out");
         store.materialize(&m, "target", &out).unwrap();
         assert_eq!(fs::read(out.join("bin/tool")).unwrap(), b"#!/bin/sh\n");
-        assert_eq!(fs::read_link(out.join("bin/alias")).unwrap(), Path::new("tool"));
-        let mode = fs::metadata(out.join("bin/tool")).unwrap().permissions().mode();
+        assert_eq!(
+            fs::read_link(out.join("bin/alias")).unwrap(),
+            Path::new("tool")
+        );
+        let mode = fs::metadata(out.join("bin/tool"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o755);
 
         // Tamper with the blob: materializing must refuse it.
-        let EntryKind::File { digest, .. } = &m.entries.iter().find(|e| e.path.ends_with("tool")).unwrap().kind
+        let EntryKind::File { digest, .. } = &m
+            .entries
+            .iter()
+            .find(|e| e.path.ends_with("tool"))
+            .unwrap()
+            .kind
         else {
             panic!()
         };
@@ -311,7 +356,10 @@ mod tests {
         fs::set_permissions(&blob, fs::Permissions::from_mode(0o644)).unwrap();
         fs::write(&blob, b"evil").unwrap();
         let out2 = tmp.path().join("out2");
-        let err = store.materialize(&m, "target", &out2).unwrap_err().to_string();
+        let err = store
+            .materialize(&m, "target", &out2)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("corrupt"), "{err}");
     }
 }

@@ -29,12 +29,22 @@ impl Progress {
     pub fn new(names: Vec<String>, total: usize) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         let status = vec![StepStatus::default(); names.len()];
-        Progress { names, total, done: 0, bar, status, started: Instant::now() }
+        Progress {
+            names,
+            total,
+            done: 0,
+            bar,
+            status,
+            started: Instant::now(),
+        }
     }
 
     fn line(&self, text: String) {
@@ -51,17 +61,29 @@ impl Progress {
                 self.status[s].cached = true;
             }
             Event::Started(s) => {
-                self.line(format!("[{}/{}] building {}", self.done, self.total, self.names[s]));
+                self.line(format!(
+                    "[{}/{}] building {}",
+                    self.done, self.total, self.names[s]
+                ));
             }
             Event::Finished(s, took) => {
                 self.done += 1;
                 self.status[s].built = true;
                 self.status[s].seconds = took.as_secs_f64();
-                self.line(format!("[{}/{}] built {} in {}", self.done, self.total, self.names[s], fmt_dur(took)));
+                self.line(format!(
+                    "[{}/{}] built {} in {}",
+                    self.done,
+                    self.total,
+                    self.names[s],
+                    fmt_dur(took)
+                ));
             }
             Event::Failed(s, err) => {
                 self.status[s].failed = true;
-                self.line(format!("[{}/{}] FAILED {}: {err}", self.done, self.total, self.names[s]));
+                self.line(format!(
+                    "[{}/{}] FAILED {}: {err}",
+                    self.done, self.total, self.names[s]
+                ));
             }
             Event::Tick(running) => {
                 if let Some(bar) = &self.bar {

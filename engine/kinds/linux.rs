@@ -17,7 +17,13 @@ pub struct Spec {
 }
 
 pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
-    let arch = kernel_arch(&ctx.values.get("TARGET_ARCH").map(|v| v.as_text()).unwrap_or_default()).to_string();
+    let arch = kernel_arch(
+        &ctx.values
+            .get("TARGET_ARCH")
+            .map(|v| v.as_text())
+            .unwrap_or_default(),
+    )
+    .to_string();
     let extra = ctx.expand(&spec.make_opts);
     let make = format!(
         "make ARCH={arch} CROSS_COMPILE=\"$CROSS_COMPILE\" KBUILD_BUILD_TIMESTAMP=\"@$SOURCE_DATE_EPOCH\" \
@@ -57,7 +63,11 @@ pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
         )));
     }
     let modules = resolved.lines().any(|l| l == "CONFIG_MODULES=y");
-    let dtbs: Vec<String> = ctx.expand(&spec.dts).split_whitespace().map(|d| format!("{d}.dtb")).collect();
+    let dtbs: Vec<String> = ctx
+        .expand(&spec.dts)
+        .split_whitespace()
+        .map(|d| format!("{d}.dtb"))
+        .collect();
     let image = ctx.expand(&spec.image);
     let mut targets = vec![image.clone()];
     targets.extend(dtbs.iter().cloned());
@@ -70,14 +80,21 @@ pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
     copy(&boot.join(&image), &images.join(&image))?;
     for dtb in &dtbs {
         let built = boot.join("dts").join(dtb);
-        let name = std::path::Path::new(dtb).file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let name = std::path::Path::new(dtb)
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         copy(&built, &images.join(name))?;
     }
     copy(&dot, &ctx.dirs.out.join("host/linux.config"))?;
     if modules {
         ctx.run(&format!("{make} INSTALL_MOD_PATH=\"$TARGET_DIR\" INSTALL_MOD_STRIP=1 DEPMOD=true modules_install"))?;
         // The build and source links point into this machine's work tree.
-        for entry in fs::read_dir(ctx.dirs.out.join("target/lib/modules")).into_iter().flatten().flatten() {
+        for entry in fs::read_dir(ctx.dirs.out.join("target/lib/modules"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let _ = fs::remove_file(entry.path().join("build"));
             let _ = fs::remove_file(entry.path().join("source"));
         }
@@ -89,7 +106,9 @@ fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     if let Some(parent) = to.parent() {
         fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    fs::copy(from, to).map(|_| ()).map_err(|e| Error::io(from, e))
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| Error::io(from, e))
 }
 
 /// Write `.config` only when its content changes, so kbuild's timestamps

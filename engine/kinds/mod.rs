@@ -7,6 +7,8 @@ mod kconfig;
 mod linux;
 mod toolchain;
 
+pub use toolchain::missing_compiler;
+
 use crate::config::Value;
 use crate::error::{Error, Result};
 use crate::exec::{Runner, StepDirs};
@@ -28,7 +30,11 @@ impl StepCtx<'_> {
     /// Expand `${OPTION}`, `${version}` and `${name}` in a recipe string.
     pub fn expand(&self, s: &str) -> String {
         let r = &self.loaded.recipe;
-        expand(s, self.values, &[("version", &r.version), ("name", &r.name)])
+        expand(
+            s,
+            self.values,
+            &[("version", &r.version), ("name", &r.name)],
+        )
     }
 
     /// Files named (space-separated) by a recipe field: each relative to the
@@ -70,12 +76,40 @@ pub fn keeps_work_tree(kind: &Kind) -> bool {
 pub fn build(ctx: &mut StepCtx) -> Result<()> {
     match ctx.loaded.recipe.kind.clone() {
         Kind::Generic { build, install } => generic::build(ctx, &build, &install),
-        Kind::Kconfig { defconfig, config, fragments, make_opts, install } => {
-            kconfig::build(ctx, &kconfig::Spec { defconfig, config, fragments, make_opts, install })
-        }
-        Kind::Linux { defconfig, config_file, fragments, image, dts, make_opts } => {
-            linux::build(ctx, &linux::Spec { defconfig, config_file, fragments, image, dts, make_opts })
-        }
+        Kind::Kconfig {
+            defconfig,
+            config,
+            fragments,
+            make_opts,
+            install,
+        } => kconfig::build(
+            ctx,
+            &kconfig::Spec {
+                defconfig,
+                config,
+                fragments,
+                make_opts,
+                install,
+            },
+        ),
+        Kind::Linux {
+            defconfig,
+            config_file,
+            fragments,
+            image,
+            dts,
+            make_opts,
+        } => linux::build(
+            ctx,
+            &linux::Spec {
+                defconfig,
+                config_file,
+                fragments,
+                image,
+                dts,
+                make_opts,
+            },
+        ),
         Kind::ExternalToolchain { prefix, runtime } => toolchain::build(ctx, &prefix, &runtime),
     }
 }
@@ -109,7 +143,10 @@ pub fn dropped_symbols(requested: &str, resolved: &str) -> Vec<String> {
     let have: std::collections::HashSet<&str> = resolved.lines().map(str::trim).collect();
     let mut wanted: BTreeMap<&str, &str> = BTreeMap::new();
     for line in requested.lines().map(str::trim) {
-        if let Some(sym) = line.strip_prefix("# ").and_then(|l| l.strip_suffix(" is not set")) {
+        if let Some(sym) = line
+            .strip_prefix("# ")
+            .and_then(|l| l.strip_suffix(" is not set"))
+        {
             wanted.insert(sym, line);
         } else if line.starts_with("CONFIG_") {
             if let Some((sym, _)) = line.split_once('=') {

@@ -14,8 +14,13 @@ pub fn build(ctx: &mut StepCtx, prefix: &str, runtime: &[String]) -> Result<()> 
     let src = ctx.dirs.src.clone();
     let version = ctx.runner.capture(&src, &gcc, &["--version"])?;
     let machine = ctx.runner.capture(&src, &gcc, &["-dumpmachine"])?;
-    let libc = ctx.runner.capture(&src, &gcc, &["-print-file-name=libc.so.6"])?;
-    let libdir = Path::new(libc.trim()).parent().map(Path::to_path_buf).unwrap_or_default();
+    let libc = ctx
+        .runner
+        .capture(&src, &gcc, &["-print-file-name=libc.so.6"])?;
+    let libdir = Path::new(libc.trim())
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     if !libdir.join("libc.so.6").exists() {
         return Err(Error::Other(format!(
             "{gcc} has no target C library (looked for libc.so.6 in {}); install the matching libc6-dev cross package",
@@ -37,10 +42,15 @@ pub fn build(ctx: &mut StepCtx, prefix: &str, runtime: &[String]) -> Result<()> 
         fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
     }
     let first = version.lines().next().unwrap_or_default();
-    let id = format!("compiler: {first}\nmachine: {}\nruntime: {}\n", machine.trim(), names.join(" "));
+    let id = format!(
+        "compiler: {first}\nmachine: {}\nruntime: {}\n",
+        machine.trim(),
+        names.join(" ")
+    );
     let id_file = ctx.dirs.out.join("host/forge-toolchain.txt");
     fs::write(&id_file, id).map_err(|e| Error::io(&id_file, e))?;
-    ctx.runner.note(&format!("toolchain {} at {}", first, path.display()));
+    ctx.runner
+        .note(&format!("toolchain {} at {}", first, path.display()));
     Ok(())
 }
 
