@@ -86,7 +86,7 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         .collect();
     for name in &selected {
         for dep in &project.recipes[name].recipe.depends {
-            graph.add_edge(nodes[dep], nodes[name], ());
+            graph.add_edge(nodes[name], nodes[dep], ());
         }
     }
     if let Some(cycle) = find_cycle(&graph) {

@@ -247,7 +247,8 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
             .join("logs")
             .join(format!("{}.log", plan.steps[s].name));
         let tail = crate::exec::log_tail(&log, 40);
-        return Err(Error::Other(if log.is_file() && !tail.is_empty() {
+        let fresh_log = progress.status[s].started && log.is_file();
+        return Err(Error::Other(if fresh_log && !tail.is_empty() {
             format!(
                 "{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---",
                 log.display(),

@@ -33,11 +33,16 @@ impl SourceSpec<'_> {
         )
     }
 
-    /// A path from the recipe or an option: absolute, or relative to the project root.
+    /// A path from the recipe or an option: absolute, or relative to the
+    /// package folder when it exists there, else to the project root.
     pub fn local_path(&self, raw: &str) -> PathBuf {
         let p = PathBuf::from(self.expand(raw));
         if p.is_absolute() {
-            p
+            return p;
+        }
+        let in_pkg = self.loaded.dir.join(&p);
+        if in_pkg.exists() {
+            in_pkg
         } else {
             self.root.join(p)
         }

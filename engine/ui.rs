@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Default)]
 pub struct StepStatus {
     pub cached: bool,
+    /// The step's commands were started in this build (its log is fresh).
+    pub started: bool,
     pub built: bool,
     pub failed: bool,
     pub seconds: f64,
@@ -61,6 +63,7 @@ impl Progress {
                 self.status[s].cached = true;
             }
             Event::Started(s) => {
+                self.status[s].started = true;
                 self.line(format!(
                     "[{}/{}] building {}",
                     self.done, self.total, self.names[s]

@@ -1,0 +1,134 @@
+//! Test support: a throw-away forge tree (a copy of the project's configs,
+//! packages and boards plus the fixture packages), its own cache and
+//! download dirs, and the real `forge` binary run inside it.
+
+#![allow(dead_code)]
+
+use serde_json::Value as Json;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Tree {
+    pub tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub cache: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(status.success(), "copying {}", from.display());
+}
+
+impl Tree {
+    /// A tree holding the project's configs/, packages/, boards/ and the
+    /// fixture packages of tests/packages/.
+    pub fn new() -> Tree {
+        Tree::with_cache(None)
+    }
+
+    /// Same, sharing a cache dir with other trees.
+    pub fn with_cache(cache: Option<&Path>) -> Tree {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("tree");
+        fs::create_dir_all(&root).expect("mkdir");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for d in ["configs", "packages", "boards"] {
+            copy_dir(&src.join(d), &root.join(d));
+        }
+        for entry in fs::read_dir(src.join("tests/packages")).expect("fixtures") {
+            let p = entry.expect("entry").path();
+            copy_dir(&p, &root.join("packages"));
+        }
+        let cache = cache
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| tmp.path().join("cache"));
+        Tree { tmp, root, cache }
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.root.join(rel);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(p, text).expect("write");
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn forge(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_forge"))
+            .args(args)
+            .current_dir(&self.root)
+            .env("FORGE_CACHE_DIR", &self.cache)
+            .env("FORGE_DL_DIR", self.tmp.path().join("dl"))
+            .env_remove("FORGE_OUTPUT")
+            .env_remove("MAKEFLAGS")
+            .output()
+            .expect("run forge")
+    }
+
+    /// Run forge and insist it succeeds.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.forge(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "forge {args:?} failed:\n{text}");
+        text
+    }
+
+    /// Run forge and insist it fails; returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.forge(args);
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "forge {args:?} should have failed:\n{text}"
+        );
+        text
+    }
+
+    pub fn record(&self, board: &str) -> Json {
+        let p = self
+            .root
+            .join("output")
+            .join(board)
+            .join("logs/build-record.json");
+        serde_json::from_slice(&fs::read(&p).expect("record")).expect("json")
+    }
+
+    pub fn dl(&self) -> PathBuf {
+        self.tmp.path().join("dl")
+    }
+}
+
+/// Names of the steps with the given status in a build record.
+pub fn steps_with(record: &Json, status: &str) -> Vec<String> {
+    record["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["status"] == status)
+        .map(|s| s["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Extract a gzip'd cpio into `dest` with the system tools.
+pub fn unpack_cpio(image: &Path, dest: &Path) {
+    fs::create_dir_all(dest).expect("mkdir");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("gzip -dc '{}' | cpio -id --quiet", image.display()))
+        .current_dir(dest)
+        .status()
+        .expect("cpio");
+    assert!(status.success());
+}

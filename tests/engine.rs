@@ -1,0 +1,197 @@
+//! The engine through the real CLI on small real packages: cross builds,
+//! no-op rebuilds, cache restores, exact rebuilds after a change, and the
+//! errors users get for bad input.
+
+mod common;
+
+use common::{Tree, steps_with, unpack_cpio};
+use std::process::Command;
+
+const BOARD: &str = "PACKAGE_TOOLCHAIN_EXTERNAL=y\nPACKAGE_SKELETON=y\nPACKAGE_HELLO=y\n";
+
+#[test]
+fn cross_builds_a_fixture_and_runs_it_under_qemu_user() {
+    let t = Tree::new();
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    let rec = t.record("fix");
+    assert_eq!(rec["failed"], 0);
+    assert_eq!(steps_with(&rec, "built").len(), 5, "{rec}");
+
+    let rootfs = t.tmp.path().join("rootfs");
+    unpack_cpio(&t.root.join("output/fix/images/rootfs.cpio.gz"), &rootfs);
+    let out = Command::new("qemu-arm")
+        .arg("-L")
+        .arg(&rootfs)
+        .arg(rootfs.join("usr/bin/hello"))
+        .output();
+    let out = out.expect("qemu-arm (install qemu-user)");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from forge\n");
+
+    // Ownership and device nodes come from metadata, not the build user.
+    let list = Command::new("sh")
+        .arg("-c")
+        .arg("gzip -dc output/fix/images/rootfs.cpio.gz | cpio -itv --numeric-uid-gid --quiet")
+        .current_dir(&t.root)
+        .output()
+        .expect("cpio");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.lines().any(|l| l.starts_with("crw-------")
+            && l.contains("5,   1")
+            && l.ends_with("dev/console")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .filter(|l| !l.is_empty())
+            .all(|l| l.split_whitespace().nth(2) == Some("0")),
+        "{list}"
+    );
+}
+
+#[test]
+fn second_build_is_a_no_op_and_empty_output_restores_from_cache() {
+    let t = Tree::new();
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    let image = t.read("output/fix/images/rootfs.cpio.gz");
+
+    let msg = t.ok(&[]);
+    assert!(msg.contains("nothing to do"), "{msg}");
+    assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
+
+    std::fs::remove_dir_all(t.root.join("output")).expect("rm output");
+    t.ok(&["boards/fix_defconfig"]);
+    assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
+    assert_eq!(
+        t.read("output/fix/images/rootfs.cpio.gz"),
+        image,
+        "restored image differs"
+    );
+}
+
+#[test]
+fn an_option_change_rebuilds_exactly_what_reads_it() {
+    let t = Tree::new();
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    let before = t.read("output/fix/images/rootfs.cpio.gz");
+
+    t.write(
+        "boards/fix_defconfig",
+        &format!("{BOARD}HELLO_GREETING=\"changed\"\n"),
+    );
+    t.ok(&["boards/fix_defconfig"]);
+    let rec = t.record("fix");
+    assert_eq!(
+        steps_with(&rec, "built"),
+        vec!["hello", "rootfs", "rootfs-cpio"],
+        "{rec}"
+    );
+    assert_eq!(
+        steps_with(&rec, "cached"),
+        vec!["skeleton", "toolchain-external"],
+        "{rec}"
+    );
+
+    // Back to the first value: everything comes from the cache, same bytes.
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
+    assert_eq!(t.read("output/fix/images/rootfs.cpio.gz"), before);
+}
+
+#[test]
+fn an_identical_rebuild_does_not_cascade() {
+    let t = Tree::new();
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    // A comment in the recipe changes the package dir digest, so hello
+    // rebuilds; its output is identical, so nothing after it does.
+    let recipe = t.root.join("packages/hello/hello.ron");
+    let text = std::fs::read_to_string(&recipe).expect("read");
+    std::fs::write(&recipe, format!("// touched\n{text}")).expect("write");
+    t.ok(&[]);
+    let rec = t.record("fix");
+    assert_eq!(steps_with(&rec, "built"), vec!["hello"], "{rec}");
+}
+
+#[test]
+fn savedefconfig_round_trip_is_byte_identical() {
+    let t = Tree::new();
+    let text = "# A fixture board\nPACKAGE_TOOLCHAIN_EXTERNAL=y\n\n# the program\nPACKAGE_HELLO=y\nPACKAGE_SKELETON=y\nHELLO_GREETING=\"hi there\"\n";
+    t.write("boards/fix_defconfig", text);
+    t.ok(&["boards/fix_defconfig", "hello"]);
+    t.ok(&["savedefconfig"]);
+    assert_eq!(
+        String::from_utf8_lossy(&t.read("boards/fix_defconfig")),
+        text
+    );
+}
+
+#[test]
+fn a_bad_defconfig_line_names_file_line_and_a_suggestion() {
+    let t = Tree::new();
+    t.write(
+        "boards/fix_defconfig",
+        "PACKAGE_SKELETON=y\nPACKAGE_HELO=y\n",
+    );
+    let err = t.fails(&["boards/fix_defconfig"]);
+    assert!(err.contains("fix_defconfig:2"), "{err}");
+    assert!(err.contains("PACKAGE_HELLO"), "{err}");
+
+    t.write("boards/fix_defconfig", "PACKAGE_SKELETON=maybe\n");
+    let err = t.fails(&["boards/fix_defconfig"]);
+    assert!(err.contains("fix_defconfig:1"), "{err}");
+}
+
+#[test]
+fn a_broken_recipe_names_file_line_and_field() {
+    let t = Tree::new();
+    t.write("packages/broken/broken.ron", "Recipe(\n    name: \"broken\",\n    version: \"1\",\n    dependencies: [],\n    kind: Generic(),\n)\n");
+    let err = t.fails(&["boards/qemu_arm_vexpress_defconfig"]);
+    assert!(err.contains("broken.ron:4:"), "{err}");
+    assert!(err.contains("dependencies"), "{err}");
+}
+
+#[test]
+fn unknown_dependencies_and_cycles_are_named() {
+    let t = Tree::new();
+    t.write(
+        "packages/a/a.ron",
+        "Recipe(name: \"a\", version: \"1\",\n depends: [\"b\"], kind: Generic())\n",
+    );
+    t.write(
+        "packages/b/b.ron",
+        "Recipe(name: \"b\", version: \"1\",\n depends: [\"a\"], kind: Generic())\n",
+    );
+    t.write("boards/cyc_defconfig", "PACKAGE_A=y\n");
+    let err = t.fails(&["boards/cyc_defconfig"]);
+    assert!(err.contains("dependency cycle: a -> b -> a"), "{err}");
+
+    t.write(
+        "packages/b/b.ron",
+        "Recipe(name: \"b\", version: \"1\",\n depends: [\"hellp\"], kind: Generic())\n",
+    );
+    let err = t.fails(&["boards/cyc_defconfig"]);
+    assert!(err.contains("b.ron:2:"), "{err}");
+    assert!(err.contains("did you mean \"hello\""), "{err}");
+}
+
+#[test]
+fn a_failing_step_shows_its_log_tail_and_path() {
+    let t = Tree::new();
+    t.write(
+        "packages/fails/fails.ron",
+        "Recipe(name: \"fails\", version: \"1\", kind: Generic(build: [\"echo compiling widget.c\", \"echo 'widget.c:3: error: boom' >&2; exit 2\"]))\n",
+    );
+    t.write(
+        "boards/f_defconfig",
+        "PACKAGE_SKELETON=y\nPACKAGE_FAILS=y\n",
+    );
+    let err = t.fails(&["boards/f_defconfig"]);
+    assert!(err.contains("widget.c:3: error: boom"), "{err}");
+    assert!(err.contains("logs/fails.log"), "{err}");
+    assert_eq!(t.record("f")["failed"], 1);
+}
