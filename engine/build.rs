@@ -3,6 +3,7 @@
 //! step, and stores what it produced. The scheduler drives it.
 
 use crate::config::{OptionDecl, Value};
+use crate::debsource::DebResolver;
 use crate::digest::StatCache;
 use crate::error::{Error, Result};
 use crate::exec::{Runner, StepDirs, base_env};
@@ -35,6 +36,7 @@ pub struct Build<'a> {
     /// Re-run these steps even when their key is cached.
     pub force: Vec<usize>,
     keys: Mutex<Vec<Option<(String, Inputs)>>>,
+    debs: DebResolver,
 }
 
 impl<'a> Build<'a> {
@@ -63,6 +65,7 @@ impl<'a> Build<'a> {
             jobserver,
             force: Vec::new(),
             keys,
+            debs: DebResolver::load(store.root()),
         }
     }
 
@@ -196,11 +199,16 @@ impl<'a> Build<'a> {
             Source::Deb {
                 version: Some(_), ..
             } => format!("deb:{}", serde_json::json!(l.recipe.source)),
-            // Unpinned: the archive decides the version, so fetch it now.
-            Source::Deb { version: None, .. } => match spec.fetch()? {
-                Some(deb) => self.stats.file(&deb)?,
-                None => String::new(),
-            },
+            // Unpinned: apt decides the version; its answer is remembered
+            // until apt's package lists change.
+            Source::Deb {
+                package,
+                arch,
+                version: None,
+            } => {
+                let expand = |t: &str| crate::key::expand(t, self.values, &[]);
+                self.debs.identity(&expand(package), &expand(arch))?
+            }
         })
     }
 

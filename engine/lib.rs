@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod build;
 pub mod config;
+pub mod debsource;
 pub mod devtable;
 pub mod digest;
 pub mod error;

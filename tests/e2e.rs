@@ -48,7 +48,11 @@ impl Qemu {
             // The console sends \r\n and partial lines; split on \n.
             let mut reader = BufReader::new(stdout);
             let mut buf = Vec::new();
-            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+            while reader
+                .read_until(b'\n', &mut buf)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
                 let line = String::from_utf8_lossy(&buf).replace('\r', "");
                 if tx.send(line).is_err() {
                     break;
@@ -58,7 +62,11 @@ impl Qemu {
             let mut rest = String::new();
             let _ = reader.read_to_string(&mut rest);
         });
-        Qemu { child, lines: rx, transcript: String::new() }
+        Qemu {
+            child,
+            lines: rx,
+            transcript: String::new(),
+        }
     }
 
     /// Wait until a console line contains `pattern`.
@@ -73,14 +81,19 @@ impl Qemu {
                         return line;
                     }
                 }
-                Err(_) => panic!("no {pattern:?} on the console within {timeout:?}; transcript:\n{}", self.transcript),
+                Err(_) => panic!(
+                    "no {pattern:?} on the console within {timeout:?}; transcript:\n{}",
+                    self.transcript
+                ),
             }
         }
     }
 
     fn send(&mut self, line: &str) {
         let stdin = self.child.stdin.as_mut().expect("stdin");
-        stdin.write_all(format!("{line}\n").as_bytes()).expect("write console");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write console");
         stdin.flush().expect("flush");
     }
 }
@@ -114,13 +127,19 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
 
     // 3. A kernel config fragment change rebuilds linux, not the packages.
     let original = String::from_utf8(t.read(FRAGMENT)).expect("utf8");
-    t.write(FRAGMENT, &format!("{original}CONFIG_LOCALVERSION=\"-forge-test\"\n"));
+    t.write(
+        FRAGMENT,
+        &format!("{original}CONFIG_LOCALVERSION=\"-forge-test\"\n"),
+    );
     t.ok(&[]);
     let rec = t.record(BOARD);
     let built = steps_with(&rec, "built");
     assert!(built.contains(&"linux".to_string()), "{rec}");
     for untouched in ["toolchain-external", "busybox-static", "skeleton"] {
-        assert!(steps_with(&rec, "cached").contains(&untouched.to_string()), "{untouched} rebuilt: {rec}");
+        assert!(
+            steps_with(&rec, "cached").contains(&untouched.to_string()),
+            "{untouched} rebuilt: {rec}"
+        );
     }
     {
         let mut q = Qemu::boot(&t);
@@ -135,12 +154,16 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
     assert_eq!(steps_with(&t.record(BOARD), "built"), Vec::<String>::new());
 
     // 5. An empty output dir is restored from the cache, byte for byte.
-    let before: Vec<Vec<u8>> =
-        ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"].iter().map(|f| std::fs::read(images.join(f)).expect("image")).collect();
+    let before: Vec<Vec<u8>> = ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"]
+        .iter()
+        .map(|f| std::fs::read(images.join(f)).expect("image"))
+        .collect();
     std::fs::remove_dir_all(t.root.join("output").join(BOARD)).expect("rm output");
     t.ok(&[DEFCONFIG]);
     assert_eq!(steps_with(&t.record(BOARD), "built"), Vec::<String>::new());
-    let after: Vec<Vec<u8>> =
-        ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"].iter().map(|f| std::fs::read(images.join(f)).expect("image")).collect();
+    let after: Vec<Vec<u8>> = ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"]
+        .iter()
+        .map(|f| std::fs::read(images.join(f)).expect("image"))
+        .collect();
     assert!(before == after, "restored images differ");
 }

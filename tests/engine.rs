@@ -195,3 +195,113 @@ fn a_failing_step_shows_its_log_tail_and_path() {
     assert!(err.contains("logs/fails.log"), "{err}");
     assert_eq!(t.record("f")["failed"], 1);
 }
+
+/// A `Url` recipe for a tarball made by python's tarfile from `members`
+/// (name, content); returns the tarball's sha256.
+fn tarball_recipe(t: &Tree, name: &str, members: &[(&str, &str)], sha256: Option<&str>) -> String {
+    let tarball = t.tmp.path().join(format!("{name}-1.0.tar.gz"));
+    let mut script =
+        String::from("import io, sys, tarfile\nt = tarfile.open(sys.argv[1], 'w:gz')\n");
+    for (member, content) in members {
+        script.push_str(&format!(
+            "d = {content:?}.encode()\ni = tarfile.TarInfo({member:?})\ni.size = len(d)\nt.addfile(i, io.BytesIO(d))\n"
+        ));
+    }
+    script.push_str("t.close()\n");
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .arg(&tarball)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let real = forge::fetch::sha256_file(&tarball).expect("sha256");
+    let sha = sha256.unwrap_or(&real).to_string();
+    t.write(
+        &format!("packages/{name}/{name}.ron"),
+        &format!(
+            "Recipe(name: {name:?}, version: \"1.0\",\n source: Url(url: \"file://{}\", sha256: {sha:?}),\n kind: Generic(install: [\"cp -r . \\\"$TARGET_DIR/opt\\\"\"]))\n",
+            tarball.display()
+        ),
+    );
+    real
+}
+
+fn cached_steps(t: &Tree) -> Vec<String> {
+    let mut steps = Vec::new();
+    for entry in walkdir::WalkDir::new(t.cache.join("actions"))
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            let action: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(entry.path()).expect("read")).expect("json");
+            steps.push(action["step"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    steps
+}
+
+#[test]
+fn a_url_source_is_fetched_verified_and_extracted() {
+    let t = Tree::new();
+    tarball_recipe(
+        &t,
+        "tarred",
+        &[("tarred-1.0/README", "real content\n")],
+        None,
+    );
+    t.write(
+        "boards/u_defconfig",
+        "PACKAGE_SKELETON=y\nPACKAGE_TARRED=y\n",
+    );
+    t.ok(&["boards/u_defconfig"]);
+    assert!(t.dl().join("tarred/tarred-1.0.tar.gz").is_file());
+    assert_eq!(
+        t.read("output/u/build/tarred/out/target/opt/README"),
+        b"real content\n"
+    );
+}
+
+#[test]
+fn a_wrong_sha256_is_refused_and_nothing_is_kept() {
+    let t = Tree::new();
+    let wrong = "0".repeat(64);
+    let real = tarball_recipe(&t, "tarred", &[("tarred-1.0/README", "x\n")], Some(&wrong));
+    t.write(
+        "boards/u_defconfig",
+        "PACKAGE_SKELETON=y\nPACKAGE_TARRED=y\n",
+    );
+    let err = t.fails(&["boards/u_defconfig"]);
+    assert!(err.contains(&wrong) && err.contains(&real), "{err}");
+    let dl = t.dl().join("tarred");
+    let kept: Vec<_> = std::fs::read_dir(&dl)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(kept.is_empty(), "left in dl/: {kept:?}");
+    assert!(!cached_steps(&t).contains(&"tarred".to_string()));
+}
+
+#[test]
+fn a_hostile_tarball_is_refused() {
+    let t = Tree::new();
+    tarball_recipe(
+        &t,
+        "tarred",
+        &[
+            ("tarred-1.0/ok", "fine\n"),
+            ("tarred-1.0/../../../escaped", "evil\n"),
+        ],
+        None,
+    );
+    t.write(
+        "boards/u_defconfig",
+        "PACKAGE_SKELETON=y\nPACKAGE_TARRED=y\n",
+    );
+    let err = t.fails(&["boards/u_defconfig"]);
+    assert!(err.contains("escaped"), "{err}");
+    assert!(!cached_steps(&t).contains(&"tarred".to_string()));
+    assert!(
+        !t.root.join("output/u/build/escaped").exists() && !t.root.join("output/escaped").exists()
+    );
+}

@@ -17,10 +17,25 @@ const TRIES: u32 = 3;
 
 /// What the first `apt-cache show` stanza says about a package.
 #[derive(Debug, PartialEq, Eq)]
-struct Published {
-    version: String,
-    filename: String,
-    sha256: String,
+pub struct Published {
+    pub version: String,
+    pub filename: String,
+    pub sha256: String,
+}
+
+/// Ask apt (without downloading) which version of `package` for `arch` it
+/// would fetch, and the sha256 the archive publishes for it.
+pub fn resolve_deb(
+    package: &str,
+    arch: &str,
+    version: Option<&str>,
+) -> Result<Published, FetchError> {
+    let query = match version {
+        Some(v) => format!("{package}:{arch}={v}"),
+        None => format!("{package}:{arch}"),
+    };
+    check_spec(&query, package, arch, version)?;
+    apt_cache_show(&query).map_err(|e| unknown_hint(e, package, arch, version))
 }
 
 /// Download the Debian package `package` for architecture `arch` (the
