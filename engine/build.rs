@@ -109,10 +109,10 @@ impl<'a> Build<'a> {
         for name in names {
             if let Some(v) = self.values.get(*name) {
                 inputs.option(name, v);
-                if let Some(d) = self.project.schema.options.get(*name) {
-                    if matches!(d.decl, OptionDecl::Path { .. }) {
-                        self.path_option(inputs, name)?;
-                    }
+                if let Some(d) = self.project.schema.options.get(*name)
+                    && matches!(d.decl, OptionDecl::Path { .. })
+                {
+                    self.path_option(inputs, name)?;
                 }
             }
         }

@@ -36,10 +36,10 @@ impl DebResolver {
             .map(|m| m.mtime() * 1_000_000_000 + m.mtime_nsec())
             .unwrap_or(0);
         let query = format!("{package}:{arch}");
-        if let Some((stamp, id)) = self.memo.lock().ok().and_then(|m| m.get(&query).cloned()) {
-            if stamp == lists {
-                return Ok(id);
-            }
+        if let Some((stamp, id)) = self.memo.lock().ok().and_then(|m| m.get(&query).cloned())
+            && stamp == lists
+        {
+            return Ok(id);
         }
         let published = crate::fetch::resolve_deb(package, arch, None).map_err(Error::from)?;
         let id = format!("{query}={} sha256:{}", published.version, published.sha256);

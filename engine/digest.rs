@@ -52,12 +52,13 @@ impl StatCache {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         let key = path.to_path_buf();
-        if let Ok(map) = self.entries.lock() {
-            if let Some(s) = map.get(&key) {
-                if s.size == meta.len() && s.mtime_ns == mtime_ns && s.ino == meta.ino() {
-                    return Ok(s.digest.clone());
-                }
-            }
+        if let Ok(map) = self.entries.lock()
+            && let Some(s) = map.get(&key)
+            && s.size == meta.len()
+            && s.mtime_ns == mtime_ns
+            && s.ino == meta.ino()
+        {
+            return Ok(s.digest.clone());
         }
         let digest = file_digest(path)?;
         let stamp = Stamp {

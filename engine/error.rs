@@ -16,8 +16,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Recipe(#[from] crate::recipe::RecipeError),
+    /// Boxed: configuration errors carry every problem found, with locations.
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(Box<crate::config::ConfigError>),
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
     #[error(transparent)]
@@ -32,5 +33,11 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+impl From<crate::config::ConfigError> for Error {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Error::Config(Box::new(e))
     }
 }

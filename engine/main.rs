@@ -160,10 +160,10 @@ fn current_output(cwd: &Path, root: &Path) -> Result<PathBuf> {
         .flatten()
     {
         let dot = entry.path().join(".config");
-        if let Ok(t) = std::fs::metadata(&dot).and_then(|m| m.modified()) {
-            if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
-                best = Some((t, entry.path()));
-            }
+        if let Ok(t) = std::fs::metadata(&dot).and_then(|m| m.modified())
+            && best.as_ref().is_none_or(|(bt, _)| t > *bt)
+        {
+            best = Some((t, entry.path()));
         }
     }
     best.map(|(_, p)| p).ok_or_else(|| {

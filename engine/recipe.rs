@@ -245,15 +245,15 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
         location: l.locate(needle),
         message,
     };
-    if let Source::Url { sha256, .. } = &l.recipe.source {
-        if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid(
-                sha256,
-                format!(
-                    "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
-                ),
-            ));
-        }
+    if let Source::Url { sha256, .. } = &l.recipe.source
+        && (sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(invalid(
+            sha256,
+            format!(
+                "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
+            ),
+        ));
     }
     for patch in &l.recipe.patches {
         if !l.dir.join(patch).is_file() {
@@ -266,16 +266,16 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
             ));
         }
     }
-    if let Some(table) = &l.recipe.device_table {
-        if !l.dir.join(table).is_file() {
-            return Err(invalid(
-                &format!("\"{table}\""),
-                format!(
-                    "field `device_table`: {table} does not exist in {}",
-                    l.dir.display()
-                ),
-            ));
-        }
+    if let Some(table) = &l.recipe.device_table
+        && !l.dir.join(table).is_file()
+    {
+        return Err(invalid(
+            &format!("\"{table}\""),
+            format!(
+                "field `device_table`: {table} does not exist in {}",
+                l.dir.display()
+            ),
+        ));
     }
     Ok(())
 }

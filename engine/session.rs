@@ -286,13 +286,13 @@ fn assemble_images(
         let Some(out) = &outputs[s] else { continue };
         let manifest = store.manifest(out)?;
         for e in manifest.subtree("images") {
-            if let Some(prev) = owner.insert(e.path.clone(), plan.steps[s].name.clone()) {
-                if !matches!(e.kind, crate::store::EntryKind::Dir { .. }) {
-                    return Err(Error::Other(format!(
-                        "images/{} is produced by both {prev} and {}",
-                        e.path, plan.steps[s].name
-                    )));
-                }
+            if let Some(prev) = owner.insert(e.path.clone(), plan.steps[s].name.clone())
+                && !matches!(e.kind, crate::store::EntryKind::Dir { .. })
+            {
+                return Err(Error::Other(format!(
+                    "images/{} is produced by both {prev} and {}",
+                    e.path, plan.steps[s].name
+                )));
             }
         }
         parts.push(manifest);

@@ -148,10 +148,10 @@ pub fn dropped_symbols(requested: &str, resolved: &str) -> Vec<String> {
             .and_then(|l| l.strip_suffix(" is not set"))
         {
             wanted.insert(sym, line);
-        } else if line.starts_with("CONFIG_") {
-            if let Some((sym, _)) = line.split_once('=') {
-                wanted.insert(sym, line);
-            }
+        } else if line.starts_with("CONFIG_")
+            && let Some((sym, _)) = line.split_once('=')
+        {
+            wanted.insert(sym, line);
         }
     }
     wanted
