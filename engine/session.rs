@@ -128,6 +128,8 @@ pub struct Record {
     pub built: usize,
     pub cached: usize,
     pub failed: usize,
+    /// forge's own peak resident memory (KiB), not its children's.
+    pub peak_rss_kib: i64,
     pub steps: Vec<StepRecord>,
 }
 
@@ -198,6 +200,7 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
         built: 0,
         cached: 0,
         failed: 0,
+        peak_rss_kib: 0,
         steps: Vec::new(),
     };
     let mut durations = durations;
@@ -240,6 +243,9 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
         )?;
     }
     record.seconds = started.elapsed().as_secs_f64();
+    record.peak_rss_kib = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map(|u| u.max_rss())
+        .unwrap_or(0);
     write_record(&paths.output, &record)?;
     if let Some((s, err)) = outcome.failures.into_iter().next() {
         let log = paths
