@@ -305,3 +305,136 @@ fn a_hostile_tarball_is_refused() {
         !t.root.join("output/u/build/escaped").exists() && !t.root.join("output/escaped").exists()
     );
 }
+
+#[test]
+fn patches_apply_in_order_and_a_failing_one_names_itself() {
+    let t = Tree::new();
+    t.write(
+        "packages/hello/0001-greeting.patch",
+        "--- a/hello.c\n+++ b/hello.c\n@@ -1,4 +1,5 @@\n #include <stdio.h>\n+/* patched */\n \n #ifndef GREETING\n #define GREETING \"hello\"\n",
+    );
+    let recipe = String::from_utf8(t.read("packages/hello/hello.ron")).expect("utf8");
+    t.write(
+        "packages/hello/hello.ron",
+        &recipe.replace(
+            "depends:",
+            "patches: [\"0001-greeting.patch\"],\n    depends:",
+        ),
+    );
+    t.write("boards/fix_defconfig", BOARD);
+    t.ok(&["boards/fix_defconfig"]);
+    let patched = t.read("output/fix/build/hello/src/hello.c");
+    assert!(String::from_utf8_lossy(&patched).contains("/* patched */"));
+
+    t.write("packages/hello/0001-greeting.patch", "--- a/hello.c\n+++ b/hello.c\n@@ -1,2 +1,2 @@\n-#include <nothing.h>\n+#include <stdio.h>\n");
+    let err = t.fails(&[]);
+    assert!(
+        err.contains("0001-greeting.patch") && err.contains("does not apply"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_overridden_source_keeps_its_work_tree_and_follows_edits() {
+    let t = Tree::new();
+    let local = t.tmp.path().join("my-hello");
+    std::fs::create_dir_all(&local).expect("mkdir");
+    for f in ["hello.c", "Makefile"] {
+        std::fs::copy(t.root.join("packages/hello/src").join(f), local.join(f)).expect("copy");
+    }
+    t.write("boards/fix_defconfig", BOARD);
+    t.write(
+        "output/fix/overrides.ron",
+        &format!("{{\"hello\": {:?}}}\n", local.display().to_string()),
+    );
+    t.ok(&["boards/fix_defconfig"]);
+    let work = t.root.join("output/fix/build/hello/src");
+    std::fs::write(work.join("leftover.o"), b"kept").expect("write");
+
+    let code = std::fs::read_to_string(local.join("hello.c")).expect("read");
+    std::fs::write(
+        local.join("hello.c"),
+        code.replace(
+            "printf(\"%s\\n\", GREETING);",
+            "printf(\"%s!\\n\", GREETING);",
+        ),
+    )
+    .expect("write");
+    t.ok(&[]);
+    assert_eq!(
+        steps_with(&t.record("fix"), "built"),
+        vec!["hello", "rootfs", "rootfs-cpio"]
+    );
+    assert!(
+        work.join("leftover.o").is_file(),
+        "the kept work tree was wiped"
+    );
+
+    let rootfs = t.tmp.path().join("rootfs");
+    unpack_cpio(&t.root.join("output/fix/images/rootfs.cpio.gz"), &rootfs);
+    let out = Command::new("qemu-arm")
+        .arg("-L")
+        .arg(&rootfs)
+        .arg(rootfs.join("usr/bin/hello"))
+        .output()
+        .expect("qemu-arm");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from forge!\n");
+}
+
+/// Two independent steps that each record when they ran and what make saw.
+fn timing_packages(t: &Tree) {
+    for name in ["slow-a", "slow-b"] {
+        t.write(
+            &format!("packages/{name}/{name}.ron"),
+            &format!(
+                "Recipe(name: {name:?}, version: \"1\", kind: Generic(build: [\
+                 \"printf 'all:\\\\n\\\\t@echo \\\"$$MAKEFLAGS\\\" > makeflags\\\\n' > Makefile\", \"make\", \
+                 \"date +%s.%N > start; sleep 1; date +%s.%N > end\", \
+                 \"mkdir -p $TARGET_DIR/{name} && cp start end makeflags $TARGET_DIR/{name}/\"]))\n"
+            ),
+        );
+    }
+    t.write(
+        "boards/par_defconfig",
+        "PACKAGE_SLOW_A=y\nPACKAGE_SLOW_B=y\n",
+    );
+}
+
+fn interval(t: &Tree, name: &str) -> (f64, f64) {
+    let read = |f: &str| -> f64 {
+        let p = format!("output/par/build/{name}/out/target/{name}/{f}");
+        String::from_utf8_lossy(&t.read(&p))
+            .trim()
+            .parse()
+            .expect("time")
+    };
+    (read("start"), read("end"))
+}
+
+#[test]
+fn independent_steps_run_in_parallel_under_one_jobserver() {
+    let t = Tree::new();
+    timing_packages(&t);
+    t.ok(&["-j", "2", "boards/par_defconfig"]);
+    let (a, b) = (interval(&t, "slow-a"), interval(&t, "slow-b"));
+    assert!(
+        a.0 < b.1 && b.0 < a.1,
+        "with -j2 the steps did not overlap: {a:?} {b:?}"
+    );
+    let flags =
+        String::from_utf8_lossy(&t.read("output/par/build/slow-a/out/target/slow-a/makeflags"))
+            .into_owned();
+    assert!(
+        flags.contains("--jobserver-auth="),
+        "make saw no jobserver: {flags}"
+    );
+
+    // One token: the same steps run one after the other.
+    std::fs::remove_dir_all(&t.cache).expect("rm cache");
+    t.ok(&["-j", "1"]);
+    let (a, b) = (interval(&t, "slow-a"), interval(&t, "slow-b"));
+    assert!(
+        a.1 <= b.0 || b.1 <= a.0,
+        "with -j1 the steps overlapped: {a:?} {b:?}"
+    );
+}
