@@ -26,6 +26,11 @@ pub fn command(
         ))
     })?;
     let mut cmd = Command::new(program);
+    // Boards' sound devices make qemu complain about the host's audio on
+    // every boot; forge run never needs sound.
+    if std::env::var_os("QEMU_AUDIO_DRV").is_none() {
+        cmd.env("QEMU_AUDIO_DRV", "none");
+    }
     cmd.args(["-M", &get("QEMU_MACHINE"), "-m", &get("QEMU_MEMORY")]);
     for (opt, flag) in [
         ("QEMU_KERNEL", "-kernel"),

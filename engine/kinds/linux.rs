@@ -27,7 +27,7 @@ pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
     let extra = ctx.expand(&spec.make_opts);
     let make = format!(
         "make ARCH={arch} CROSS_COMPILE=\"$CROSS_COMPILE\" KBUILD_BUILD_TIMESTAMP=\"@$SOURCE_DATE_EPOCH\" \
-         KBUILD_BUILD_USER=forge KBUILD_BUILD_HOST=forge {extra}"
+         KBUILD_BUILD_USER=forge KBUILD_BUILD_HOST=forge KBUILD_BUILD_VERSION=1 {extra}"
     );
     let src = ctx.dirs.src.clone();
     let dot = src.join(".config");
