@@ -17,6 +17,7 @@ pub mod image;
 pub mod key;
 pub mod kinds;
 pub mod location;
+pub mod lock;
 pub mod plan;
 pub mod project;
 pub mod qemu;

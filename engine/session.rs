@@ -156,6 +156,7 @@ pub struct BuildRequest<'a> {
 /// `images/`; on failure the error names the failed steps.
 pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
     let started = Instant::now();
+    let _lock = crate::lock::OutputLock::acquire(&paths.output)?;
     let (values, _) = load_config(project, &paths.output)?;
     let plan = plan::plan(project, &values)?;
     let store = Store::open(&paths.cache)?;

@@ -438,3 +438,37 @@ fn independent_steps_run_in_parallel_under_one_jobserver() {
         "with -j1 the steps overlapped: {a:?} {b:?}"
     );
 }
+
+#[test]
+fn a_killed_build_is_finished_cleanly_by_the_next_one() {
+    let t = Tree::new();
+    timing_packages(&t);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_forge"))
+        .args(["-j", "2", "boards/par_defconfig"])
+        .current_dir(&t.root)
+        .env("FORGE_CACHE_DIR", &t.cache)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("forge");
+    let started = t.root.join("output/par/build/slow-a/src/start");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(started.exists(), "the step never started");
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+
+    // The step's own processes outlive forge; the next build waits for them
+    // instead of racing them, then completes.
+    let out = t.forge(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("waiting"),
+        "did not wait for the killed build's processes: {err}"
+    );
+    assert_eq!(t.record("par")["failed"], 0);
+    let msg = t.ok(&[]);
+    assert!(msg.contains("nothing to do"), "{msg}");
+}
