@@ -212,6 +212,22 @@ impl<'a> Build<'a> {
         })
     }
 
+    /// Download a package's source into the download dir (nothing for
+    /// local sources and overridden packages). Returns what was fetched.
+    pub fn fetch_source(&self, name: &str) -> Result<Option<PathBuf>> {
+        let l = self
+            .project
+            .recipes
+            .get(name)
+            .ok_or_else(|| Error::Other(format!("no package named {name}")))?;
+        if self.overrides.contains_key(name)
+            || matches!(l.recipe.source, Source::Local { .. } | Source::None)
+        {
+            return Ok(None);
+        }
+        self.source_spec(l).fetch()
+    }
+
     fn source_spec<'b>(&'b self, l: &'b Loaded) -> SourceSpec<'b> {
         SourceSpec {
             loaded: l,

@@ -42,8 +42,10 @@ impl StepDirs {
 
 /// Remove a tree if present, making read-only directories writable first.
 pub fn remove_tree(path: &Path) -> Result<()> {
-    if fs::symlink_metadata(path).is_err() {
-        return Ok(());
+    match fs::symlink_metadata(path) {
+        Err(_) => return Ok(()),
+        Ok(m) if !m.is_dir() => return fs::remove_file(path).map_err(|e| Error::io(path, e)),
+        Ok(_) => {}
     }
     if fs::remove_dir_all(path).is_ok() {
         return Ok(());

@@ -14,6 +14,7 @@ pub mod error;
 pub mod exec;
 pub mod fetch;
 pub mod image;
+pub mod inspect;
 pub mod key;
 pub mod kinds;
 pub mod location;

@@ -131,12 +131,86 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             let err = cmd.exec();
             Err(Error::Other(format!("cannot start qemu: {err}")))
         }
+        Some("why") => {
+            let step = args
+                .get(1)
+                .ok_or_else(|| Error::Other("usage: forge why <package or step>".into()))?;
+            session::with_build(&project, &paths, &jobserver, |b| {
+                print!("{}", forge::inspect::why(b, step, &output)?);
+                Ok(())
+            })
+        }
+        Some("show-info") => session::with_build(&project, &paths, &jobserver, |b| {
+            println!("{}", forge::inspect::show_info(b)?);
+            Ok(())
+        }),
+        Some("graph-depends") => session::with_build(&project, &paths, &jobserver, |b| {
+            write_graph(&output, &forge::inspect::graph_dot(b))
+        }),
+        Some("list-defconfigs") => {
+            print!("{}", session::list_defconfigs(&root)?);
+            Ok(())
+        }
+        Some("source") => session::with_build(&project, &paths, &jobserver, |b| {
+            let names: Vec<String> = b.plan.steps.iter().map(|s| s.name.clone()).collect();
+            fetch_sources(b, &names)
+        }),
+        Some(v)
+            if v.ends_with("-source")
+                && project.recipes.contains_key(v.trim_end_matches("-source")) =>
+        {
+            let pkg = v.trim_end_matches("-source").to_string();
+            session::with_build(&project, &paths, &jobserver, |b| fetch_sources(b, &[pkg]))
+        }
+        Some(v)
+            if v.ends_with("-dirclean")
+                && project
+                    .recipes
+                    .contains_key(v.trim_end_matches("-dirclean")) =>
+        {
+            let dir = output.join("build").join(v.trim_end_matches("-dirclean"));
+            forge::exec::remove_tree(&dir)?;
+            eprintln!("removed {}", dir.display());
+            Ok(())
+        }
         Some(v) if v.ends_with("-rebuild") => {
             let pkg = v.trim_end_matches("-rebuild");
             request(Some(pkg), Some(pkg))
         }
         Some(pkg) => request(Some(pkg), None),
     }
+}
+
+/// Download the sources of `names` (steps that are not packages are skipped).
+fn fetch_sources(b: &forge::build::Build, names: &[String]) -> Result<()> {
+    for name in names.iter().filter(|n| b.project.recipes.contains_key(*n)) {
+        if let Some(path) = b.fetch_source(name)? {
+            eprintln!("{name}: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Write `graphs/graph-depends.dot`, and an SVG when Graphviz is installed.
+fn write_graph(output: &Path, dot: &str) -> Result<()> {
+    let dir = output.join("graphs");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let file = dir.join("graph-depends.dot");
+    std::fs::write(&file, dot).map_err(|e| Error::io(&file, e))?;
+    eprintln!("wrote {}", file.display());
+    if which::which("dot").is_ok() {
+        let svg = dir.join("graph-depends.svg");
+        let status = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .arg(&file)
+            .arg("-o")
+            .arg(&svg)
+            .status();
+        if status.is_ok_and(|s| s.success()) {
+            eprintln!("wrote {}", svg.display());
+        }
+    }
+    Ok(())
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

@@ -152,11 +152,13 @@ pub struct BuildRequest<'a> {
     pub rebuild: Option<&'a str>,
 }
 
-/// Build the output dir's configuration. On success the deliverables are in
-/// `images/`; on failure the error names the failed steps.
-pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
-    let started = Instant::now();
-    let _lock = crate::lock::OutputLock::acquire(&paths.output)?;
+/// Set up a [`Build`] of the output dir's configuration and hand it to `f`.
+pub fn with_build<T>(
+    project: &Project,
+    paths: &Paths,
+    jobserver: &jobserver::Client,
+    f: impl FnOnce(&mut Build) -> Result<T>,
+) -> Result<T> {
     let (values, _) = load_config(project, &paths.output)?;
     let plan = plan::plan(project, &values)?;
     let store = Store::open(&paths.cache)?;
@@ -171,25 +173,47 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
         &stats,
         paths.dl.clone(),
         overrides,
-        req.jobserver.clone(),
+        jobserver.clone(),
     );
+    let result = f(&mut build);
+    stats.save();
+    result
+}
+
+/// Build the output dir's configuration. On success the deliverables are in
+/// `images/`; on failure the error names the failed steps.
+pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
+    let started = Instant::now();
+    let _lock = crate::lock::OutputLock::acquire(&paths.output)?;
+    with_build(project, paths, &req.jobserver, |build| {
+        run_build(build, paths, req, started)
+    })
+}
+
+fn run_build(
+    build: &mut Build,
+    paths: &Paths,
+    req: &BuildRequest,
+    started: Instant,
+) -> Result<Record> {
+    let plan = build.plan;
+    let store = build.store;
     let wanted: BTreeSet<usize> = match req.target {
-        Some(t) => plan.closure(step_index(&plan, t)?),
+        Some(t) => plan.closure(step_index(plan, t)?),
         None => (0..plan.steps.len()).collect(),
     };
     if let Some(r) = req.rebuild {
-        build.force.push(step_index(&plan, r)?);
+        build.force.push(step_index(plan, r)?);
     }
     let deps: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.deps.clone()).collect();
     let durations = Durations::load(store.root());
     let prio = sched::priorities(&deps, &|s| durations.get(&plan.steps[s].name));
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
     let mut progress = Progress::new(names, wanted.len());
-    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &build, &mut |e| {
+    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &*build, &mut |e| {
         progress.event(e)
     });
     progress.finish();
-    stats.save();
 
     let mut record = Record {
         board: paths
@@ -234,10 +258,11 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
         });
     }
     durations.save(store.root());
-    if outcome.failures.is_empty() {
+    // Deliverables come from complete builds; `forge <pkg>` leaves them be.
+    if outcome.failures.is_empty() && req.target.is_none() {
         assemble_images(
-            &store,
-            &plan,
+            store,
+            plan,
             &wanted,
             &outcome.outputs,
             &paths.output.join("images"),
@@ -248,6 +273,7 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
         .map(|u| u.max_rss())
         .unwrap_or(0);
     write_record(&paths.output, &record)?;
+    remember_keys(&paths.output, &record)?;
     if let Some((s, err)) = outcome.failures.into_iter().next() {
         let log = paths
             .output
@@ -394,4 +420,60 @@ pub fn summary(record: &Record) -> String {
             record.built, record.cached
         )
     }
+}
+
+/// `forge list-defconfigs`: every board with the first comment line of its
+/// defconfig as a description.
+pub fn list_defconfigs(root: &Path) -> Result<String> {
+    let dir = root.join("boards");
+    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| Error::io(&dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with("_defconfig"))
+        })
+        .collect();
+    names.sort();
+    let mut out = String::new();
+    for path in names {
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let about = text
+            .lines()
+            .find_map(|l| l.strip_prefix('#'))
+            .map(str::trim)
+            .unwrap_or("");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push_str(&format!("  {name:<40} {about}\n"));
+    }
+    Ok(out)
+}
+
+/// `logs/step-keys.json`: the key each step had when it was last built or
+/// found cached in this output dir, kept across partial builds so `forge
+/// why` can compare against it.
+pub fn remembered_keys(output: &Path) -> BTreeMap<String, String> {
+    fs::read(output.join("logs/step-keys.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn remember_keys(output: &Path, record: &Record) -> Result<()> {
+    let mut keys = remembered_keys(output);
+    for s in record
+        .steps
+        .iter()
+        .filter(|s| s.status == "built" || s.status == "cached")
+    {
+        if let Some(k) = &s.key {
+            keys.insert(s.name.clone(), k.clone());
+        }
+    }
+    let path = output.join("logs/step-keys.json");
+    let text = serde_json::to_string_pretty(&keys).map_err(|e| Error::Other(e.to_string()))?;
+    fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }

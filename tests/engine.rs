@@ -480,8 +480,17 @@ fn the_demo_board_defconfig_round_trips_byte_for_byte() {
     // Configure only (building up to the skeleton keeps this fast).
     t.ok(&["boards/qemu_arm_vexpress_defconfig", "skeleton"]);
     let dot = String::from_utf8(t.read("output/qemu_arm_vexpress/.config")).expect("utf8");
-    assert!(dot.contains("boards/qemu_arm_vexpress_defconfig"), "the .config must remember its defconfig");
-    assert!(dot.contains("ROOTFS_CPIO=y"), "the .config holds every value, defaults too");
+    assert!(
+        dot.contains("boards/qemu_arm_vexpress_defconfig"),
+        "the .config must remember its defconfig"
+    );
+    assert!(
+        dot.contains("ROOTFS_CPIO=y"),
+        "the .config holds every value, defaults too"
+    );
     t.ok(&["savedefconfig"]);
-    assert_eq!(String::from_utf8(t.read("boards/qemu_arm_vexpress_defconfig")).expect("utf8"), before);
+    assert_eq!(
+        String::from_utf8(t.read("boards/qemu_arm_vexpress_defconfig")).expect("utf8"),
+        before
+    );
 }
