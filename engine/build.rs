@@ -17,7 +17,7 @@ use crate::sched::Work;
 use crate::source::{self, SourceSpec};
 use crate::store::{Action, Store};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Everything fixed for one build.
@@ -89,14 +89,10 @@ impl<'a> Build<'a> {
     /// Digests of the files a `Path` option names.
     fn path_option(&self, inputs: &mut Inputs, name: &str) -> Result<()> {
         for (i, f) in self.value(name).split_whitespace().enumerate() {
-            let p = if Path::new(f).is_absolute() {
-                PathBuf::from(f)
-            } else {
-                self.project.root.join(f)
-            };
+            let p = self.project.resolve(f);
             let digest = self.stats.path(&p).map_err(|_| {
                 Error::Other(format!(
-                    "option {name}: {f} does not exist (paths are relative to {})",
+                    "option {name}: {f} does not exist (paths are relative to {} or an external tree)",
                     self.project.root.display()
                 ))
             })?;
@@ -232,7 +228,7 @@ impl<'a> Build<'a> {
         SourceSpec {
             loaded: l,
             values: self.values,
-            root: &self.project.root,
+            project: self.project,
             dl_dir: &self.dl_dir,
             override_dir: self.overrides.get(&l.recipe.name).map(PathBuf::as_path),
         }
@@ -250,7 +246,7 @@ impl<'a> Build<'a> {
             }
         }
         for f in self.value("ROOTFS_DEVICE_TABLE").split_whitespace() {
-            tables.push(("board".into(), self.project.root.join(f)));
+            tables.push(("board".into(), self.project.resolve(f)));
         }
         tables
     }
@@ -326,7 +322,7 @@ impl<'a> Build<'a> {
         let mut ctx = StepCtx {
             loaded: l,
             values: self.values,
-            root: &self.project.root,
+            project: self.project,
             dirs: dirs.clone(),
             runner,
         };

@@ -80,6 +80,7 @@ pub fn show_info(build: &Build) -> Result<String> {
             "source": r.source,
             "dependencies": r.depends,
             "recipe": l.file.strip_prefix(&build.project.root).unwrap_or(&l.file),
+            "overrides": build.project.overridden.get(name),
             "key": view.key,
             "cached": view.cached.is_some(),
         }));

@@ -32,6 +32,10 @@ struct Cli {
     /// Content cache (default: ~/.cache/forge).
     #[arg(long, env = "FORGE_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// External tree with its own packages/, boards/, configs/ (repeatable;
+    /// also FORGE_EXTERNAL, colon-separated). Remembered by the output dir.
+    #[arg(long = "external", value_name = "DIR")]
+    external: Vec<PathBuf>,
     /// Download directory (default: dl/ in the project).
     #[arg(long, env = "FORGE_DL_DIR")]
     dl_dir: Option<PathBuf>,
@@ -66,7 +70,14 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             cwd.display()
         ))
     })?;
-    let project = Project::load(&root)?;
+    let mut externals: Vec<PathBuf> = cli.external.iter().map(|e| absolute(&cwd, e)).collect();
+    if let Some(env) = std::env::var_os("FORGE_EXTERNAL") {
+        externals.extend(
+            std::env::split_paths(&env)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| absolute(&cwd, &p)),
+        );
+    }
     let jobs = cli.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -82,11 +93,20 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         .iter()
         .position(|a| a.ends_with("_defconfig"))
         .map(|i| PathBuf::from(args.remove(i)));
+    if args.first().map(String::as_str) == Some("list-defconfigs") {
+        let project = Project::load(&root, &externals)?;
+        print!("{}", session::list_defconfigs(&project)?);
+        return Ok(());
+    }
     let output = match (&cli.output, &defconfig) {
         (Some(o), _) => absolute(&cwd, o),
         (None, Some(d)) => root.join("output").join(session::board_name(d)),
         (None, None) => current_output(&cwd, &root)?,
     };
+    if externals.is_empty() {
+        externals = session::remembered_externals(&output);
+    }
+    let project = Project::load(&root, &externals)?;
     let paths = Paths {
         output: output.clone(),
         cache: cli
@@ -100,8 +120,9 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             .unwrap_or_else(|| root.join("dl")),
     };
     if let Some(d) = &defconfig {
-        let d = absolute(&cwd, d);
+        let d = find_defconfig(&project, &cwd, d)?;
         session::configure(&project, &d, &output)?;
+        session::remember_externals(&output, &externals)?;
         eprintln!("configured {} from {}", output.display(), d.display());
     }
     let verb = args.first().cloned();
@@ -147,10 +168,6 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         Some("graph-depends") => session::with_build(&project, &paths, &jobserver, |b| {
             write_graph(&output, &forge::inspect::graph_dot(b))
         }),
-        Some("list-defconfigs") => {
-            print!("{}", session::list_defconfigs(&root)?);
-            Ok(())
-        }
         Some("source") => session::with_build(&project, &paths, &jobserver, |b| {
             let names: Vec<String> = b.plan.steps.iter().map(|s| s.name.clone()).collect();
             fetch_sources(b, &names)
@@ -211,6 +228,27 @@ fn write_graph(output: &Path, dot: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A defconfig named on the command line: a path, or a bare file name found
+/// in the `boards/` of one of the trees.
+fn find_defconfig(project: &Project, cwd: &Path, d: &Path) -> Result<PathBuf> {
+    let direct = absolute(cwd, d);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    let name = d.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    project
+        .trees
+        .iter()
+        .map(|t| t.join("boards").join(&name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "{} does not exist; `forge list-defconfigs` lists the boards",
+                d.display()
+            ))
+        })
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

@@ -1,6 +1,8 @@
-//! The project tree: finding its root, loading forge's own option
-//! declarations (`configs/*.ron`) and every recipe (`packages/*/*.ron`),
-//! and merging them into one option [`Schema`].
+//! The project trees: the main tree (found from the working directory) and
+//! any external trees (`FORGE_EXTERNAL`, `--external`), each with its own
+//! `configs/`, `packages/` and `boards/`. Loads forge's option declarations
+//! and every recipe into one option [`Schema`]; a package in a later tree
+//! overrides one of the same name in an earlier tree.
 
 use crate::config::{Common, Declared, OptionDecl, Schema};
 use crate::error::{Error, Result};
@@ -10,10 +12,15 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Everything loaded from a project tree.
+/// Everything loaded from the project trees.
 pub struct Project {
+    /// The main tree.
     pub root: PathBuf,
+    /// The main tree, then the external trees, in order.
+    pub trees: Vec<PathBuf>,
     pub recipes: BTreeMap<String, Loaded>,
+    /// Package name → the recipe file an external tree's recipe replaced.
+    pub overridden: BTreeMap<String, PathBuf>,
     pub schema: Schema,
 }
 
@@ -26,37 +33,48 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 }
 
 impl Project {
-    pub fn load(root: &Path) -> Result<Project> {
+    /// Load the main tree `root` and the external trees, in order.
+    pub fn load(root: &Path, externals: &[PathBuf]) -> Result<Project> {
+        let mut trees = vec![root.to_path_buf()];
+        for ext in externals {
+            if !ext.join("packages").is_dir()
+                && !ext.join("boards").is_dir()
+                && !ext.join("configs").is_dir()
+            {
+                return Err(Error::Other(format!(
+                    "external tree {} has no packages/, boards/ or configs/; check FORGE_EXTERNAL or --external",
+                    ext.display()
+                )));
+            }
+            trees.push(ext.clone());
+        }
         let mut schema = Schema::default();
-        for file in sorted_files(&root.join("configs"), "ron")? {
-            let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-            let decls: BTreeMap<String, OptionDecl> = ron::Options::default()
-                .from_str(&text)
-                .map_err(|e| RecipeError::Syntax {
-                    location: Location::new(&file, e.span.start.line, Some(e.span.start.col)),
-                    message: e.code.to_string(),
-                })?;
-            for (name, decl) in decls {
-                declare(&mut schema, name, decl, &file, root, None, &text)?;
+        for tree in &trees {
+            for file in sorted_entries(&tree.join("configs"), |p| {
+                p.extension().is_some_and(|x| x == "ron")
+            })? {
+                load_declarations(&mut schema, &file, tree)?;
+            }
+        }
+        // Recipe folders by package name; a later tree wins.
+        let mut chosen: BTreeMap<String, (PathBuf, PathBuf)> = BTreeMap::new();
+        let mut overridden = BTreeMap::new();
+        for tree in &trees {
+            for dir in sorted_entries(&tree.join("packages"), |p| p.is_dir())? {
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let file = dir.join(format!("{name}.ron"));
+                if file.is_file() {
+                    if let Some((old, _)) = chosen.insert(name.clone(), (file, tree.clone())) {
+                        overridden.insert(name, old);
+                    }
+                }
             }
         }
         let mut recipes = BTreeMap::new();
-        let pkgs = root.join("packages");
-        let mut dirs: Vec<PathBuf> = fs::read_dir(&pkgs)
-            .map_err(|e| Error::io(&pkgs, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        dirs.sort();
-        for dir in dirs {
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let file = dir.join(format!("{name}.ron"));
-            if !file.is_file() {
-                continue;
-            }
+        for (name, (file, tree)) in chosen {
             let loaded = recipe::load(&file)?;
             let symbol = loaded.enabled_by();
             if !loaded.recipe.options.contains_key(&symbol) {
@@ -75,7 +93,7 @@ impl Project {
                     symbol,
                     decl,
                     &file,
-                    root,
+                    &tree,
                     Some(&name),
                     &loaded.text,
                 )?;
@@ -86,7 +104,7 @@ impl Project {
                     opt.clone(),
                     decl.clone(),
                     &file,
-                    root,
+                    &tree,
                     Some(&name),
                     &loaded.text,
                 )?;
@@ -95,10 +113,53 @@ impl Project {
         }
         Ok(Project {
             root: root.to_path_buf(),
+            trees,
             recipes,
+            overridden,
             schema,
         })
     }
+
+    /// A path a user wrote (option value, board file): absolute, or relative
+    /// to the first tree that has it (the main tree if none does).
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        self.trees
+            .iter()
+            .map(|t| t.join(p))
+            .find(|c| c.exists())
+            .unwrap_or_else(|| self.root.join(p))
+    }
+
+    /// Every `boards/*_defconfig` of every tree.
+    pub fn defconfigs(&self) -> Result<Vec<PathBuf>> {
+        let mut all = Vec::new();
+        for tree in &self.trees {
+            all.extend(sorted_entries(&tree.join("boards"), |p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with("_defconfig"))
+            })?);
+        }
+        Ok(all)
+    }
+}
+
+fn load_declarations(schema: &mut Schema, file: &Path, tree: &Path) -> Result<()> {
+    let text = fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let decls: BTreeMap<String, OptionDecl> =
+        ron::Options::default()
+            .from_str(&text)
+            .map_err(|e| RecipeError::Syntax {
+                location: Location::new(file, e.span.start.line, Some(e.span.start.col)),
+                message: e.code.to_string(),
+            })?;
+    for (name, decl) in decls {
+        declare(schema, name, decl, file, tree, None, &text)?;
+    }
+    Ok(())
 }
 
 fn declare(
@@ -127,11 +188,16 @@ fn declare(
     Ok(())
 }
 
-fn sorted_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
+/// Entries of `dir` matching `keep`, sorted; a missing dir has none.
+fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    let list = match fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut files: Vec<PathBuf> = list
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter(|p| keep(p))
         .collect();
     files.sort();
     Ok(files)

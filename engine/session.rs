@@ -422,21 +422,11 @@ pub fn summary(record: &Record) -> String {
     }
 }
 
-/// `forge list-defconfigs`: every board with the first comment line of its
-/// defconfig as a description.
-pub fn list_defconfigs(root: &Path) -> Result<String> {
-    let dir = root.join("boards");
-    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(|e| Error::io(&dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with("_defconfig"))
-        })
-        .collect();
-    names.sort();
+/// `forge list-defconfigs`: every board of every tree with the first
+/// comment line of its defconfig as a description.
+pub fn list_defconfigs(project: &Project) -> Result<String> {
     let mut out = String::new();
-    for path in names {
+    for path in project.defconfigs()? {
         let text = fs::read_to_string(&path).unwrap_or_default();
         let about = text
             .lines()
@@ -447,9 +437,43 @@ pub fn list_defconfigs(root: &Path) -> Result<String> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        out.push_str(&format!("  {name:<40} {about}\n"));
+        let tree = path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&project.root);
+        let from = if tree == project.root {
+            String::new()
+        } else {
+            format!(" [{}]", tree.display())
+        };
+        out.push_str(&format!("  {name:<40} {about}{from}\n"));
     }
     Ok(out)
+}
+
+/// The external trees an output dir was configured with (`external.list`).
+pub fn remembered_externals(output: &Path) -> Vec<PathBuf> {
+    fs::read_to_string(output.join("external.list"))
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn remember_externals(output: &Path, externals: &[PathBuf]) -> Result<()> {
+    let path = output.join("external.list");
+    if externals.is_empty() {
+        let _ = fs::remove_file(&path);
+        return Ok(());
+    }
+    let text: String = externals
+        .iter()
+        .map(|e| format!("{}\n", e.display()))
+        .collect();
+    fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
 
 /// `logs/step-keys.json`: the key each step had when it was last built or

@@ -17,7 +17,7 @@ use std::process::Command;
 pub struct SourceSpec<'a> {
     pub loaded: &'a Loaded,
     pub values: &'a BTreeMap<String, Value>,
-    pub root: &'a Path,
+    pub project: &'a crate::project::Project,
     pub dl_dir: &'a Path,
     /// A local tree replacing the recipe's source (OVERRIDE_SRCDIR).
     pub override_dir: Option<&'a Path>,
@@ -34,7 +34,7 @@ impl SourceSpec<'_> {
     }
 
     /// A path from the recipe or an option: absolute, or relative to the
-    /// package folder when it exists there, else to the project root.
+    /// package folder when it exists there, else to the project trees.
     pub fn local_path(&self, raw: &str) -> PathBuf {
         let p = PathBuf::from(self.expand(raw));
         if p.is_absolute() {
@@ -44,7 +44,7 @@ impl SourceSpec<'_> {
         if in_pkg.exists() {
             in_pkg
         } else {
-            self.root.join(p)
+            self.project.resolve(&p.to_string_lossy())
         }
     }
 

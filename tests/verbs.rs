@@ -145,3 +145,53 @@ fn source_downloads_everything_then_builds_offline() {
     t.ok(&[]);
     assert!(steps_with(&t.record("net"), "built").contains(&"net".to_string()));
 }
+
+#[test]
+fn an_external_tree_adds_boards_and_overrides_packages() {
+    let t = Tree::new();
+    let ext = t.tmp.path().join("ext");
+    std::fs::create_dir_all(ext.join("boards")).expect("mkdir");
+    std::fs::create_dir_all(ext.join("packages")).expect("mkdir");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(t.root.join("packages/hello"))
+        .arg(ext.join("packages/hello"))
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let recipe = std::fs::read_to_string(ext.join("packages/hello/hello.ron")).expect("read");
+    std::fs::write(
+        ext.join("packages/hello/hello.ron"),
+        recipe.replace("hello from forge", "hello from outside"),
+    )
+    .expect("write");
+    std::fs::write(
+        ext.join("boards/ext_defconfig"),
+        format!("# A board from an external tree\n{BOARD}"),
+    )
+    .expect("write");
+    let ext_arg = ext.to_string_lossy().into_owned();
+
+    let list = t.ok(&["--external", &ext_arg, "list-defconfigs"]);
+    assert!(
+        list.contains("ext_defconfig") && list.contains("A board from an external tree"),
+        "{list}"
+    );
+    t.ok(&["--external", &ext_arg, "ext_defconfig"]);
+    let info = t.ok(&["show-info"]);
+    assert!(
+        info.contains("\"overrides\"") && info.contains("packages/hello/hello.ron"),
+        "{info}"
+    );
+    let rootfs = t.tmp.path().join("rootfs");
+    common::unpack_cpio(&t.root.join("output/ext/images/rootfs.cpio.gz"), &rootfs);
+    let out = std::process::Command::new("qemu-arm")
+        .arg("-L")
+        .arg(&rootfs)
+        .arg(rootfs.join("usr/bin/hello"))
+        .output()
+        .expect("qemu-arm");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from outside\n");
+    // The output dir remembers its external trees.
+    assert!(t.ok(&[]).contains("nothing to do"));
+}

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub struct StepCtx<'a> {
     pub loaded: &'a Loaded,
     pub values: &'a BTreeMap<String, Value>,
-    pub root: &'a Path,
+    pub project: &'a crate::project::Project,
     pub dirs: StepDirs,
     pub runner: Runner<'a>,
 }
@@ -38,25 +38,26 @@ impl StepCtx<'_> {
     }
 
     /// Files named (space-separated) by a recipe field: each relative to the
-    /// package folder if it exists there, else to the project root.
+    /// package folder if it exists there, else to the project trees.
     pub fn files(&self, field: &str) -> Result<Vec<PathBuf>> {
         self.expand(field)
             .split_whitespace()
             .map(|f| {
-                let p = Path::new(f);
-                let candidates = if p.is_absolute() {
-                    vec![p.to_path_buf()]
+                let in_pkg = self.loaded.dir.join(f);
+                let p = if in_pkg.is_file() {
+                    in_pkg
                 } else {
-                    vec![self.loaded.dir.join(p), self.root.join(p)]
+                    self.project.resolve(f)
                 };
-                candidates.into_iter().find(|c| c.is_file()).ok_or_else(|| {
-                    Error::Other(format!(
-                        "{}: {f} does not exist (looked in {} and {})",
+                if p.is_file() {
+                    Ok(p)
+                } else {
+                    Err(Error::Other(format!(
+                        "{}: {f} does not exist (looked in {} and the project trees)",
                         self.loaded.file.display(),
-                        self.loaded.dir.display(),
-                        self.root.display()
-                    ))
-                })
+                        self.loaded.dir.display()
+                    )))
+                }
             })
             .collect()
     }
