@@ -66,10 +66,10 @@ impl Project {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let file = dir.join(format!("{name}.ron"));
-                if file.is_file() {
-                    if let Some((old, _)) = chosen.insert(name.clone(), (file, tree.clone())) {
-                        overridden.insert(name, old);
-                    }
+                if file.is_file()
+                    && let Some((old, _)) = chosen.insert(name.clone(), (file, tree.clone()))
+                {
+                    overridden.insert(name, old);
                 }
             }
         }
