@@ -286,13 +286,45 @@ impl<'a> Build<'a> {
         env
     }
 
-    fn run_package(
-        &self,
-        step: usize,
-        name: &str,
-        inputs: &Inputs,
-        dep_outputs: &[String],
-    ) -> Result<String> {
+    /// What a kept work tree must hold to be reused: source and patches.
+    fn origin(&self, l: &Loaded) -> Result<String> {
+        Ok(format!(
+            "{}|{}",
+            self.source_identity(l)?,
+            serde_json::json!(l.recipe.patches)
+        ))
+    }
+
+    /// A package's kept work tree, prepared (fetched, extracted, patched)
+    /// for a configuration flow such as `forge linux-menuconfig`; commands
+    /// log to `logs/<pkg>-config.log`.
+    pub fn config_ctx(&self, name: &str) -> Result<StepCtx<'_>> {
+        let l = self
+            .project
+            .recipes
+            .get(name)
+            .ok_or_else(|| Error::Other(format!("no package named {name}")))?;
+        let dirs = StepDirs::new(&self.output.join("build"), name);
+        dirs.fresh_out()?;
+        let log = self.output.join("logs").join(format!("{name}-config.log"));
+        let mut runner = Runner::new(name, &log, self.step_env(&dirs, l), &self.jobserver)?;
+        source::prepare(
+            &self.source_spec(l),
+            &dirs.src,
+            &self.origin(l)?,
+            true,
+            &mut runner,
+        )?;
+        Ok(StepCtx {
+            loaded: l,
+            values: self.values,
+            project: self.project,
+            dirs,
+            runner,
+        })
+    }
+
+    fn run_package(&self, step: usize, name: &str, dep_outputs: &[String]) -> Result<String> {
         let l = &self.project.recipes[name];
         let dirs = StepDirs::new(&self.output.join("build"), name);
         dirs.fresh_out()?;
@@ -307,16 +339,7 @@ impl<'a> Build<'a> {
                     .materialize(&self.store.manifest(&out)?, "staging", &sysroot)?;
             }
         }
-        let origin = format!(
-            "{}|{}",
-            inputs
-                .pairs()
-                .iter()
-                .find(|(k, _)| k == "source")
-                .map(|(_, v)| v.as_str())
-                .unwrap_or(""),
-            serde_json::json!(l.recipe.patches)
-        );
+        let origin = self.origin(l)?;
         let keep = kinds::keeps_work_tree(&l.recipe.kind) || self.overrides.contains_key(name);
         source::prepare(&self.source_spec(l), &dirs.src, &origin, keep, &mut runner)?;
         let mut ctx = StepCtx {
@@ -367,7 +390,7 @@ impl Work for Build<'_> {
             .ok_or_else(|| Error::Other("internal: step run before its key was computed".into()))?;
         let s = &self.plan.steps[step];
         let digest = match &s.kind {
-            StepKind::Package(name) => self.run_package(step, name, &inputs, dep_outputs)?,
+            StepKind::Package(name) => self.run_package(step, name, dep_outputs)?,
             StepKind::Rootfs => {
                 let parts: Vec<(String, String)> = s
                     .deps

@@ -15,6 +15,7 @@ pub mod exec;
 pub mod fetch;
 pub mod image;
 pub mod inspect;
+pub mod kconfigflow;
 pub mod key;
 pub mod kinds;
 pub mod location;

@@ -19,6 +19,9 @@ use std::process::ExitCode;
     forge <pkg>                      build up to one package\n  \
     forge <pkg>-rebuild              re-run one package's build even if cached\n  \
     forge savedefconfig [--out F]    write the minimal defconfig back\n  \
+    forge <pkg>-menuconfig           the package's own configurator (linux, busybox)\n  \
+    forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
+    forge why <pkg>                  what changed since the last build\n  \
     forge run [--serial-only]        boot the images in qemu")]
 struct Cli {
     /// Verb, package name or defconfig path.
@@ -189,6 +192,16 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             forge::exec::remove_tree(&dir)?;
             eprintln!("removed {}", dir.display());
             Ok(())
+        }
+        Some(v)
+            if forge::kconfigflow::Flow::parse(v)
+                .is_some_and(|(p, _)| project.recipes.contains_key(p)) =>
+        {
+            let (pkg, flow) =
+                forge::kconfigflow::Flow::parse(v).ok_or_else(|| Error::Other(v.to_string()))?;
+            session::with_build(&project, &paths, &jobserver, |b| {
+                forge::kconfigflow::run(b, pkg, flow)
+            })
         }
         Some(v) if v.ends_with("-rebuild") => {
             let pkg = v.trim_end_matches("-rebuild");

@@ -16,19 +16,30 @@ pub struct Spec {
     pub make_opts: String,
 }
 
-pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
-    let arch = kernel_arch(
-        &ctx.values
-            .get("TARGET_ARCH")
-            .map(|v| v.as_text())
-            .unwrap_or_default(),
-    )
-    .to_string();
+/// The kernel's make command line for this target.
+pub fn make_command(ctx: &StepCtx, spec: &Spec) -> String {
+    let arch = target_kernel_arch(ctx);
     let extra = ctx.expand(&spec.make_opts);
-    let make = format!(
+    format!(
         "make ARCH={arch} CROSS_COMPILE=\"$CROSS_COMPILE\" KBUILD_BUILD_TIMESTAMP=\"@$SOURCE_DATE_EPOCH\" \
          KBUILD_BUILD_USER=forge KBUILD_BUILD_HOST=forge KBUILD_BUILD_VERSION=1 {extra}"
-    );
+    )
+}
+
+fn target_kernel_arch(ctx: &StepCtx) -> String {
+    let arch = ctx
+        .values
+        .get("TARGET_ARCH")
+        .map(|v| v.as_text())
+        .unwrap_or_default();
+    kernel_arch(&arch).to_string()
+}
+
+/// Write the work tree's `.config` from the configuration files (base, then
+/// fragments in order) and resolve it with olddefconfig. Every symbol the
+/// files ask for must survive. Returns the resolved `.config` text.
+pub fn configure(ctx: &mut StepCtx, spec: &Spec) -> Result<String> {
+    let make = make_command(ctx, spec);
     let src = ctx.dirs.src.clone();
     let dot = src.join(".config");
     let fragments = ctx.files(&spec.fragments)?;
@@ -62,6 +73,15 @@ pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
             dropped.join(", ")
         )));
     }
+    Ok(resolved)
+}
+
+pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
+    let arch = target_kernel_arch(ctx);
+    let make = make_command(ctx, spec);
+    let src = ctx.dirs.src.clone();
+    let dot = src.join(".config");
+    let resolved = configure(ctx, spec)?;
     let modules = resolved.lines().any(|l| l == "CONFIG_MODULES=y");
     let dtbs: Vec<String> = ctx
         .expand(&spec.dts)

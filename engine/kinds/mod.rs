@@ -77,22 +77,23 @@ pub fn keeps_work_tree(kind: &Kind) -> bool {
 pub fn build(ctx: &mut StepCtx) -> Result<()> {
     match ctx.loaded.recipe.kind.clone() {
         Kind::Generic { build, install } => generic::build(ctx, &build, &install),
-        Kind::Kconfig {
-            defconfig,
-            config,
-            fragments,
-            make_opts,
-            install,
-        } => kconfig::build(
-            ctx,
-            &kconfig::Spec {
-                defconfig,
-                config,
-                fragments,
-                make_opts,
-                install,
-            },
-        ),
+        Kind::Kconfig { .. } | Kind::Linux { .. } => match kconfig_spec(&ctx.loaded.recipe.kind) {
+            Some(KconfigSpec::Kconfig(spec)) => kconfig::build(ctx, &spec),
+            Some(KconfigSpec::Linux(spec)) => linux::build(ctx, &spec),
+            None => Ok(()),
+        },
+        Kind::ExternalToolchain { prefix, runtime } => toolchain::build(ctx, &prefix, &runtime),
+    }
+}
+
+/// A kind configured by Kconfig, with its fields.
+pub enum KconfigSpec {
+    Linux(linux::Spec),
+    Kconfig(kconfig::Spec),
+}
+
+pub fn kconfig_spec(kind: &Kind) -> Option<KconfigSpec> {
+    match kind.clone() {
         Kind::Linux {
             defconfig,
             config_file,
@@ -100,18 +101,59 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
             image,
             dts,
             make_opts,
-        } => linux::build(
-            ctx,
-            &linux::Spec {
-                defconfig,
-                config_file,
-                fragments,
-                image,
-                dts,
-                make_opts,
-            },
-        ),
-        Kind::ExternalToolchain { prefix, runtime } => toolchain::build(ctx, &prefix, &runtime),
+        } => Some(KconfigSpec::Linux(linux::Spec {
+            defconfig,
+            config_file,
+            fragments,
+            image,
+            dts,
+            make_opts,
+        })),
+        Kind::Kconfig {
+            defconfig,
+            config,
+            fragments,
+            make_opts,
+            install,
+        } => Some(KconfigSpec::Kconfig(kconfig::Spec {
+            defconfig,
+            config,
+            fragments,
+            make_opts,
+            install,
+        })),
+        _ => None,
+    }
+}
+
+impl KconfigSpec {
+    /// The base config file and the fragments, as written in the recipe.
+    pub fn files<'s>(&'s self) -> (&'s str, &'s str) {
+        match self {
+            KconfigSpec::Linux(s) => (&s.config_file, &s.fragments),
+            KconfigSpec::Kconfig(s) => (&s.config, &s.fragments),
+        }
+    }
+
+    /// The package's own make command line.
+    pub fn make_command(&self, ctx: &StepCtx) -> String {
+        match self {
+            KconfigSpec::Linux(s) => linux::make_command(ctx, s),
+            KconfigSpec::Kconfig(s) => kconfig::make_command(ctx, s),
+        }
+    }
+
+    /// Write and resolve the work tree's `.config` from the files.
+    pub fn configure(&self, ctx: &mut StepCtx) -> Result<String> {
+        match self {
+            KconfigSpec::Linux(s) => linux::configure(ctx, s),
+            KconfigSpec::Kconfig(s) => kconfig::configure(ctx, s),
+        }
+    }
+
+    /// Whether the package's kconfig has `savedefconfig` (BusyBox's has not).
+    pub fn has_savedefconfig(&self) -> bool {
+        matches!(self, KconfigSpec::Linux(_))
     }
 }
 
