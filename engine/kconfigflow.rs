@@ -95,10 +95,11 @@ fn prepare(ctx: &mut StepCtx, spec: &KconfigSpec) -> Result<String> {
     let previous = fs::read_to_string(&saved).ok();
     let from_files = spec.configure(ctx)?;
     fs::write(&saved, &from_files).map_err(|e| Error::io(&saved, e))?;
-    if let (Some(edited), Some(previous)) = (edited, previous) {
-        if previous == from_files && edited != from_files {
-            fs::write(&dot, edited).map_err(|e| Error::io(&dot, e))?;
-        }
+    if let (Some(edited), Some(previous)) = (edited, previous)
+        && previous == from_files
+        && edited != from_files
+    {
+        fs::write(&dot, edited).map_err(|e| Error::io(&dot, e))?;
     }
     Ok(from_files)
 }

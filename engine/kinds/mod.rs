@@ -128,7 +128,7 @@ pub fn kconfig_spec(kind: &Kind) -> Option<KconfigSpec> {
 
 impl KconfigSpec {
     /// The base config file and the fragments, as written in the recipe.
-    pub fn files<'s>(&'s self) -> (&'s str, &'s str) {
+    pub fn files(&self) -> (&str, &str) {
         match self {
             KconfigSpec::Linux(s) => (&s.config_file, &s.fragments),
             KconfigSpec::Kconfig(s) => (&s.config, &s.fragments),
