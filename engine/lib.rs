@@ -30,3 +30,4 @@ pub mod session;
 pub mod source;
 pub mod store;
 pub mod ui;
+pub mod users;
