@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod build;
 pub mod config;
+pub mod configcmd;
 pub mod debsource;
 pub mod devtable;
 pub mod digest;
@@ -20,6 +21,7 @@ pub mod key;
 pub mod kinds;
 pub mod location;
 pub mod lock;
+pub mod menuconfig;
 pub mod plan;
 pub mod project;
 pub mod qemu;

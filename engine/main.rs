@@ -19,6 +19,8 @@ use std::process::ExitCode;
     forge <pkg>                      build up to one package\n  \
     forge <pkg>-rebuild              re-run one package's build even if cached\n  \
     forge savedefconfig [--out F]    write the minimal defconfig back\n  \
+    forge menuconfig                 edit the options in a terminal UI\n  \
+    forge config list|get NAME|set NAME=VALUE…   show or change options\n  \
     forge <pkg>-menuconfig           the package's own configurator (linux, busybox)\n  \
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
@@ -94,7 +96,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     let mut args = cli.args.clone();
     let defconfig = args
         .iter()
-        .position(|a| a.ends_with("_defconfig"))
+        .position(|a| a.ends_with("_defconfig") && !a.contains('='))
         .map(|i| PathBuf::from(args.remove(i)));
     if args.first().map(String::as_str) == Some("list-defconfigs") {
         let project = Project::load(&root, &externals)?;
@@ -147,6 +149,11 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             eprintln!("wrote {}", written.display());
             Ok(())
         }
+        Some("config") => {
+            print!("{}", forge::configcmd::run(&project, &output, &args[1..])?);
+            Ok(())
+        }
+        Some("menuconfig") => forge::menuconfig::run(&project, &output),
         Some("run") => {
             let (values, _) = session::load_config(&project, &output)?;
             let mut cmd = forge::qemu::command(&values, &output.join("images"), cli.serial_only)?;
