@@ -48,13 +48,14 @@ pub fn default_cache_dir() -> PathBuf {
     home.join(".cache/forge")
 }
 
-/// Load a defconfig, resolve it and write the output dir's `.config`.
+/// Load a defconfig (Buildroot names translated, see [`config::br2`]),
+/// resolve it and write the output dir's `.config`.
 pub fn configure(
     project: &Project,
     defconfig: &Path,
     output: &Path,
 ) -> Result<BTreeMap<String, Value>> {
-    let parsed = config::parse_defconfig(defconfig)?;
+    let parsed = buildroot_names(project, config::parse_defconfig(defconfig)?)?.for_resolve();
     let resolved = config::resolve(&project.schema, &parsed)?;
     fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
     let remembered = defconfig.strip_prefix(&project.root).unwrap_or(defconfig);
@@ -92,8 +93,23 @@ pub fn load_config(
     ))
 }
 
+/// Translate the Buildroot names in a parsed defconfig into forge's.
+fn buildroot_names(project: &Project, parsed: config::Defconfig) -> Result<config::br2::Imported> {
+    let linux = project.recipes.values().find_map(|l| match l.recipe.kind {
+        crate::recipe::Kind::Linux { .. } => Some(l.recipe.version.as_str()),
+        _ => None,
+    });
+    Ok(config::br2::import_from_tree(
+        &project.root,
+        &project.schema,
+        linux,
+        parsed,
+    )?)
+}
+
 /// Write the minimal defconfig for the output dir's `.config` to `dest`
-/// (default: the defconfig it came from). Returns the file written.
+/// (default: the defconfig it came from). Returns the file written. A
+/// defconfig in Buildroot names is written back in forge names.
 pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> Result<PathBuf> {
     let dot = output.join(".config");
     let (parsed, remembered) = config::parse_dotconfig(&dot)?;
@@ -109,7 +125,7 @@ pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> R
         Error::Other("the .config does not name its defconfig; pass --out FILE".into())
     })?;
     let original = if dest.is_file() {
-        Some(config::parse_defconfig(&dest)?)
+        Some(buildroot_names(project, config::parse_defconfig(&dest)?)?.layout)
     } else {
         None
     };

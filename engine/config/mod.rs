@@ -1,7 +1,8 @@
 //! Options and defconfigs: the option schema, the Kconfig-syntax defconfig
 //! reader, resolution of values, the full `.config` writer and
-//! `savedefconfig`.
+//! `savedefconfig`, and reading Buildroot (`BR2_*`) defconfigs ([`br2`]).
 
+pub mod br2;
 mod check;
 pub mod defconfig;
 pub mod dotconfig;
