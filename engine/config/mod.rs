@@ -3,7 +3,7 @@
 //! `savedefconfig`, and reading Buildroot (`BR2_*`) defconfigs ([`br2`]).
 
 pub mod br2;
-mod check;
+pub mod check;
 pub mod defconfig;
 pub mod dotconfig;
 pub mod error;

@@ -1,10 +1,9 @@
 //! Why an option cannot be changed right now: a `depends` entry that does
 //! not hold, or (for a bool) another bool that is y and `select`s it.
-//!
-//! The `depends` grammar is the one `config` resolves by: `SYM` (bool SYM is
-//! y), `!SYM` (it is n), `SYM=value` and `SYM!=value` (its text compared).
+//! The `depends` conditions are evaluated by `config::check`, the same code
+//! resolution uses.
 
-use crate::config::defconfig::quote;
+use crate::config::check::{describe_actual, first_unmet};
 use crate::config::resolve::selected_by;
 use crate::config::{OptionDecl, Schema, Value};
 use std::collections::BTreeMap;
@@ -26,66 +25,14 @@ pub fn locked(schema: &Schema, values: &BTreeMap<String, Value>, name: &str) -> 
 /// The first `depends` entry of `decl` that does not hold, explained, e.g.
 /// `depends on ROOTFS_CPIO which is n`.
 pub fn unmet_depends(decl: &OptionDecl, values: &BTreeMap<String, Value>) -> Option<String> {
-    decl.common().depends.iter().find_map(|entry| {
-        let cond = Condition::parse(entry);
-        let actual = values.get(cond.symbol);
-        if actual.is_some_and(|v| cond.holds(v)) {
-            return None;
-        }
-        let actual = match actual {
-            Some(Value::Str(s)) => quote(s),
-            Some(v) => v.as_text(),
-            None => "not declared".to_string(),
-        };
-        let entry = entry.trim();
-        Some(if entry == cond.symbol {
-            format!("depends on {entry} which is {actual}")
-        } else {
-            format!("depends on `{entry}` but {} is {actual}", cond.symbol)
-        })
+    let entry = first_unmet(decl, values)?.trim();
+    let actual = describe_actual(entry, values);
+    let plain = entry.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    Some(if plain {
+        format!("depends on {}", actual.replacen(" is ", " which is ", 1))
+    } else {
+        format!("depends on `{entry}` but {actual}")
     })
-}
-
-/// One `depends` entry, taken apart.
-struct Condition<'a> {
-    symbol: &'a str,
-    /// The compared text; `None` for a plain `SYM` / `!SYM`.
-    want: Option<&'a str>,
-    negated: bool,
-}
-
-impl<'a> Condition<'a> {
-    fn parse(entry: &'a str) -> Condition<'a> {
-        let entry = entry.trim();
-        let unquote = |v: &'a str| {
-            let v = v.trim();
-            v.strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v)
-        };
-        let (symbol, want, negated) = if let Some((s, v)) = entry.split_once("!=") {
-            (s, Some(unquote(v)), true)
-        } else if let Some((s, v)) = entry.split_once('=') {
-            (s, Some(unquote(v)), false)
-        } else if let Some(s) = entry.strip_prefix('!') {
-            (s, None, true)
-        } else {
-            (entry, None, false)
-        };
-        Condition {
-            symbol: symbol.trim(),
-            want,
-            negated,
-        }
-    }
-
-    fn holds(&self, value: &Value) -> bool {
-        let positive = match self.want {
-            Some(w) => value.as_text() == w,
-            None => value.is_true(),
-        };
-        positive != self.negated
-    }
 }
 
 /// The options whose `select` names `name`, by name.
