@@ -6,6 +6,8 @@
 
 pub mod cpio;
 pub mod entries;
+pub mod stage;
+pub mod tar;
 
 pub use cpio::{Compression, CpioError, write_compressed_cpio, write_cpio};
 pub use entries::{EntryKind, FileData, ImageEntry, add_missing_parents, sort_entries};
