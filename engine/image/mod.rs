@@ -6,6 +6,7 @@
 
 pub mod cpio;
 pub mod entries;
+pub mod ext4;
 pub mod stage;
 pub mod tar;
 
