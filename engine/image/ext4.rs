@@ -105,7 +105,7 @@ pub fn write_ext4(
         image: path.into(),
         reason,
     };
-    if opts.size_bytes == 0 || opts.size_bytes % 1024 != 0 {
+    if opts.size_bytes == 0 || !opts.size_bytes.is_multiple_of(1024) {
         return Err(invalid(format!(
             "size {} is not a positive multiple of 1024",
             opts.size_bytes
