@@ -7,6 +7,7 @@
 pub mod cpio;
 pub mod entries;
 pub mod ext4;
+pub mod squashfs;
 pub mod stage;
 pub mod tar;
 
