@@ -10,6 +10,7 @@ pub mod ext4;
 pub mod squashfs;
 pub mod stage;
 pub mod tar;
+pub mod ubi;
 
 pub use cpio::{Compression, CpioError, write_compressed_cpio, write_cpio};
 pub use entries::{EntryKind, FileData, ImageEntry, add_missing_parents, sort_entries};
