@@ -5,8 +5,10 @@
 //! written out and read back with the system's archive tools.
 
 pub mod cpio;
+pub mod disk;
 pub mod entries;
 pub mod ext4;
+pub mod fat;
 pub mod squashfs;
 pub mod stage;
 pub mod tar;

@@ -173,7 +173,8 @@ pub fn run_tool(
     package: &'static str,
     cmd: &mut Command,
 ) -> Result<Output, ImageError> {
-    let out = cmd.stdin(std::process::Stdio::null()).output();
+    // `output()` gives the child an empty stdin unless the caller set one.
+    let out = cmd.output();
     let out = match out {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             return Err(ImageError::ToolMissing {
