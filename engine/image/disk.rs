@@ -263,7 +263,7 @@ mod tests {
     }
 
     fn tool(cmd: &str, args: &[&str], img: &Path) -> String {
-        let mut c = Command::new(cmd);
+        let mut c = Command::new(find_tool(Path::new("test"), cmd, "fdisk or mtools").unwrap());
         c.args(args);
         if !img.as_os_str().is_empty() {
             c.arg(img);

@@ -100,6 +100,17 @@ pub fn write_ext4(
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
+    write_ext4_as(entries, opts, mtime, path, Staging::detect())
+}
+
+/// [`write_ext4`] with the way staged files appear to `mke2fs` given.
+fn write_ext4_as(
+    entries: &[ImageEntry],
+    opts: &Ext4Options,
+    mtime: u32,
+    path: &Path,
+    staging: Staging,
+) -> Result<(), ImageError> {
     validate(path, entries)?;
     let invalid = |reason: String| ImageError::Invalid {
         image: path.into(),
@@ -125,7 +136,6 @@ pub fn write_ext4(
     }
     let mke2fs = find_tool(path, "mke2fs", E2FSPROGS)?;
     let debugfs = find_tool(path, "debugfs", E2FSPROGS)?;
-    let staging = Staging::detect();
     let dir =
         tempfile::tempdir().map_err(io_err(path, "creating a staging directory for", path))?;
     let root = dir.path().join("root");
@@ -189,6 +199,11 @@ mod tests {
     use super::*;
     use crate::image::stage::sample_entries;
 
+    /// e2fsprogs' tools, found even when `PATH` lacks `/usr/sbin`.
+    fn sbin(tool: &str) -> std::path::PathBuf {
+        find_tool(Path::new("test"), tool, E2FSPROGS).unwrap()
+    }
+
     fn opts(seed: &str) -> Ext4Options {
         Ext4Options {
             size_bytes: 8 << 20,
@@ -200,7 +215,7 @@ mod tests {
     }
 
     fn stat(img: &Path, p: &str) -> String {
-        let out = Command::new("debugfs")
+        let out = Command::new(sbin("debugfs"))
             .arg("-R")
             .arg(format!("stat {p}"))
             .arg(img)
@@ -221,7 +236,11 @@ mod tests {
             std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
             "not reproducible"
         );
-        let fsck = Command::new("e2fsck").arg("-fn").arg(&a).output().unwrap();
+        let fsck = Command::new(sbin("e2fsck"))
+            .arg("-fn")
+            .arg(&a)
+            .output()
+            .unwrap();
         assert!(
             fsck.status.success(),
             "{}",
@@ -280,7 +299,11 @@ mod tests {
                 assert!(s.contains(&format!(" {t}: 0x6553f100")), "{p} {t}:\n{s}");
             }
         }
-        let sb = Command::new("dumpe2fs").arg("-h").arg(&a).output().unwrap();
+        let sb = Command::new(sbin("dumpe2fs"))
+            .arg("-h")
+            .arg(&a)
+            .output()
+            .unwrap();
         let sb = String::from_utf8_lossy(&sb.stdout);
         assert!(sb.contains(&seeded_uuid("seed", "ext4 uuid")), "{sb}");
         assert!(sb.contains("Filesystem volume name:   rootfs"), "{sb}");
@@ -288,6 +311,28 @@ mod tests {
         let c = dir.path().join("c.ext4");
         write_ext4(&entries, &opts("other"), 1_700_000_000, &c).unwrap();
         assert!(std::fs::read(&a).unwrap() != std::fs::read(&c).unwrap());
+    }
+
+    /// Without user namespaces staged files show the build user as owner;
+    /// the debugfs script must then correct every entry. (As root this is
+    /// the same as [`Staging::Root`]; run the tests as another user to
+    /// exercise it fully.)
+    #[test]
+    fn fallback_without_user_namespace_sets_every_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = sample_entries(dir.path());
+        // SAFETY: plain id queries.
+        let me = unsafe { (libc::geteuid(), libc::getegid()) };
+        let p = dir.path().join("u.ext4");
+        write_ext4_as(&entries, &opts("s"), 7, &p, Staging::AsUser(me.0, me.1)).unwrap();
+        assert!(stat(&p, "/etc/empty").contains("User:     0   Group:     0"));
+        assert!(stat(&p, "/bin/sh").contains("User:     0   Group:     0"));
+        assert!(stat(&p, "/etc/hostname").contains("User:  1000   Group:   100"));
+        let script = debugfs_script(&p, &entries, (1000, 1000), 7).unwrap();
+        let owners = script.lines().filter(|l| l.contains(" uid ")).count();
+        // All but `home/user`, which the build user 1000:1000 already owns.
+        assert_eq!(owners, entries.len() - 1, "{script}");
+        assert!(!script.contains("\"/home/user\" uid"), "{script}");
     }
 
     #[test]
