@@ -12,6 +12,7 @@ pub mod fat;
 pub mod squashfs;
 pub mod stage;
 pub mod tar;
+pub mod tool;
 pub mod ubi;
 
 pub use cpio::{Compression, CpioError, write_compressed_cpio, write_cpio};

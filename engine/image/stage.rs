@@ -1,76 +1,21 @@
-//! What the tool-driven image writers (tar, ext4, squashfs, UBI, disk) share:
-//! the [`ImageError`] they report, entry-list validation, the write-to-temp
-//! then rename of output files, running host tools (with the Debian package
-//! to install when one is missing), and staging regular files, directories
-//! and symlinks into a scratch directory for tools that read a tree.
+//! What the tree-reading image writers (tar, ext4, squashfs, UBI) share
+//! about entries: validation of an entry list, staging regular files,
+//! directories and symlinks into a scratch directory, which entries the
+//! staged tree cannot express (and so need the tool's own fix-ups), and how
+//! staged files' ownership appears to tools (root, `unshare -r`, or the
+//! build user). Errors and tool running live in [`super::tool`], re-exported
+//! here.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use super::entries::{EntryKind, FileData, ImageEntry, MAX_MAJOR, MAX_MINOR, MODE_MASK};
 use super::entries::{parent_of, path_problem};
-
-/// How many trailing lines of a failed tool's stderr an error keeps.
-const STDERR_TAIL_LINES: usize = 15;
-
-/// Why an image could not be written. `image` is the output file.
-#[derive(Debug, thiserror::Error)]
-pub enum ImageError {
-    #[error("{}: image entry `{path}`: {reason}", image.display())]
-    Entry {
-        image: PathBuf,
-        path: String,
-        reason: String,
-    },
-    #[error("{}: {action} {}: {source}", image.display(), file.display())]
-    Io {
-        image: PathBuf,
-        action: &'static str,
-        file: PathBuf,
-        source: io::Error,
-    },
-    #[error("{}: `{tool}` is not installed (install the Debian package `{package}`)", image.display())]
-    ToolMissing {
-        image: PathBuf,
-        tool: String,
-        package: &'static str,
-    },
-    #[error("{}: `{tool}` failed ({status}):\n{stderr}", image.display())]
-    ToolFailed {
-        image: PathBuf,
-        tool: String,
-        status: String,
-        stderr: String,
-    },
-    #[error("{}: {reason}", image.display())]
-    Invalid { image: PathBuf, reason: String },
-}
-
-/// Builds an [`ImageError::Entry`] for `e` of image `image`.
-pub fn entry_err(image: &Path, e: &ImageEntry, reason: impl Into<String>) -> ImageError {
-    ImageError::Entry {
-        image: image.into(),
-        path: e.path.clone(),
-        reason: reason.into(),
-    }
-}
-
-/// Maps an I/O failure on `file` while writing `image` to an [`ImageError`].
-pub fn io_err<'a>(
-    image: &'a Path,
-    action: &'static str,
-    file: &'a Path,
-) -> impl Fn(io::Error) -> ImageError + 'a {
-    move |source| ImageError::Io {
-        image: image.into(),
-        action,
-        file: file.into(),
-        source,
-    }
-}
+pub use super::tool::{
+    ImageError, entry_err, find_tool, io_err, run_tool, seeded_uuid, temp_beside, write_atomically,
+};
 
 /// Checks what every writer relies on: valid unique paths, each parent an
 /// earlier directory entry, modes within 7777, device numbers in range and
@@ -110,92 +55,6 @@ pub fn validate(image: &Path, entries: &[ImageEntry]) -> Result<(), ImageError> 
         }
     }
     Ok(())
-}
-
-/// A hidden temporary path beside `path`, for write-then-rename.
-pub fn temp_beside(image: &Path, suffix: &str) -> Result<PathBuf, ImageError> {
-    let name = image.file_name().ok_or_else(|| ImageError::Invalid {
-        image: image.into(),
-        reason: "the output path has no file name".into(),
-    })?;
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(".{suffix}-{}", std::process::id()));
-    Ok(image.with_file_name(tmp))
-}
-
-/// Runs `fill(tmp)` to produce the image at a temporary path beside `image`
-/// and renames it over `image` on success; removes it on failure.
-pub fn write_atomically(
-    image: &Path,
-    fill: impl FnOnce(&Path) -> Result<(), ImageError>,
-) -> Result<(), ImageError> {
-    let tmp = temp_beside(image, "tmp")?;
-    let result = fill(&tmp)
-        .and_then(|()| fs::rename(&tmp, image).map_err(io_err(image, "renaming into place", &tmp)));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// The last [`STDERR_TAIL_LINES`] lines of a tool's stderr.
-fn tail(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().collect();
-    let from = lines.len().saturating_sub(STDERR_TAIL_LINES);
-    lines[from..].join("\n")
-}
-
-/// Finds host tool `tool` on `PATH` or in `/usr/sbin` and `/sbin` (where
-/// e2fsprogs and friends live but a build user's `PATH` may not reach).
-pub fn find_tool(image: &Path, tool: &str, package: &'static str) -> Result<PathBuf, ImageError> {
-    if let Ok(p) = which::which(tool) {
-        return Ok(p);
-    }
-    ["/usr/sbin", "/sbin"]
-        .iter()
-        .map(|d| Path::new(d).join(tool))
-        .find(|p| p.is_file())
-        .ok_or_else(|| ImageError::ToolMissing {
-            image: image.into(),
-            tool: tool.into(),
-            package,
-        })
-}
-
-/// Runs `cmd` (whose program is `tool`, from Debian package `package`) to
-/// completion with stdout and stderr captured; a missing program or a
-/// non-zero exit becomes an error naming the image and the tool.
-pub fn run_tool(
-    image: &Path,
-    tool: &str,
-    package: &'static str,
-    cmd: &mut Command,
-) -> Result<Output, ImageError> {
-    // `output()` gives the child an empty stdin unless the caller set one.
-    let out = cmd.output();
-    let out = match out {
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(ImageError::ToolMissing {
-                image: image.into(),
-                tool: tool.into(),
-                package,
-            });
-        }
-        Err(err) => return Err(io_err(image, "running", Path::new(tool))(err)),
-        Ok(out) => out,
-    };
-    if out.status.success() {
-        Ok(out)
-    } else {
-        Err(ImageError::ToolFailed {
-            image: image.into(),
-            tool: tool.into(),
-            status: out.status.to_string(),
-            stderr: tail(&out.stderr),
-        })
-    }
 }
 
 /// Whether an entry has to be created or corrected by the image tool's own
@@ -279,29 +138,6 @@ pub fn stage_tree(
         ))?;
     }
     filetime::set_file_times(root, time, time).map_err(io_err(image, "setting times of", root))
-}
-
-/// A 16-byte value derived from `seed` and `purpose`, formatted as a UUID
-/// (version 4 / variant bits set) for `mke2fs -U`, hash seeds and FAT ids.
-pub fn seeded_uuid(seed: &str, purpose: &str) -> String {
-    let mut h = blake3::Hasher::new();
-    h.update(b"forge image uuid\0");
-    h.update(purpose.as_bytes());
-    h.update(b"\0");
-    h.update(seed.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }
 
 /// How files staged by this process appear to the image tools: as root
