@@ -5,7 +5,15 @@
 //! written out and read back with the system's archive tools.
 
 pub mod cpio;
+pub mod disk;
 pub mod entries;
+pub mod ext4;
+pub mod fat;
+pub mod squashfs;
+pub mod stage;
+pub mod tar;
+pub mod tool;
+pub mod ubi;
 
 pub use cpio::{Compression, CpioError, write_compressed_cpio, write_cpio};
 pub use entries::{EntryKind, FileData, ImageEntry, add_missing_parents, sort_entries};

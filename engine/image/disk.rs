@@ -1,0 +1,384 @@
+//! The partitioned disk image writer: a RON-described layout (MBR or GPT,
+//! partitions with size, type, name and content) becomes a sparse disk
+//! image. `sfdisk` writes the table from a generated script with fixed
+//! disk and partition identifiers; FAT partitions come from [`super::fat`];
+//! partition images are copied in at their offsets,
+//! skipping zero blocks so the output stays sparse.
+
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+pub use super::fat::FatFile;
+use super::fat::write_fat;
+use super::stage::{ImageError, find_tool, io_err, run_tool, seeded_uuid, write_atomically};
+
+const SECTOR: u64 = 512;
+/// Partitions start on 1 MiB boundaries; GPT keeps 1 MiB at the end too.
+const ALIGN: u64 = 1 << 20;
+
+/// A disk image description, read from RON with [`parse_layout`].
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DiskLayout {
+    pub table: PartitionTable,
+    /// Any string; disk and partition ids and FAT volume ids derive from it.
+    pub seed: String,
+    pub partitions: Vec<Partition>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum PartitionTable {
+    /// DOS partition table: at most 4 (primary) partitions, no names.
+    Mbr,
+    Gpt,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// Label of a GPT partition; for MBR only used in messages.
+    pub name: String,
+    /// Size in bytes, a multiple of 512.
+    pub size: u64,
+    /// `sfdisk` type: an MBR hex code (`c`, `83`), a GPT type GUID, or an
+    /// `sfdisk` shortcut (`L` Linux, `U` EFI system, `S` swap).
+    #[serde(rename = "type")]
+    pub part_type: String,
+    /// MBR boot flag.
+    #[serde(default)]
+    pub bootable: bool,
+    pub content: Content,
+}
+
+/// What goes into a partition.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub enum Content {
+    /// Left as zeros.
+    Empty,
+    /// This image file (relative paths are from the layout's base dir).
+    File(PathBuf),
+    /// A FAT filesystem holding these files.
+    Fat { label: String, files: Vec<FatFile> },
+}
+
+/// Parses a layout from `text`, read from `file` (for messages).
+pub fn parse_layout(file: &Path, text: &str) -> Result<DiskLayout, ImageError> {
+    ron::from_str(text).map_err(|e| ImageError::Invalid {
+        image: file.into(),
+        reason: format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code),
+    })
+}
+
+/// Where each partition goes, in sectors: (start, size).
+fn place(image: &Path, layout: &DiskLayout) -> Result<(Vec<(u64, u64)>, u64), ImageError> {
+    let invalid = |reason: String| ImageError::Invalid {
+        image: image.into(),
+        reason,
+    };
+    if layout.table == PartitionTable::Mbr && layout.partitions.len() > 4 {
+        return Err(invalid("an MBR layout holds at most 4 partitions".into()));
+    }
+    let mut placed = Vec::new();
+    let mut next = ALIGN;
+    for p in &layout.partitions {
+        if p.size == 0 || !p.size.is_multiple_of(SECTOR) {
+            return Err(invalid(format!(
+                "partition `{}`: size {} is not a positive multiple of 512",
+                p.name, p.size
+            )));
+        }
+        if p.part_type.is_empty()
+            || !p
+                .part_type
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(invalid(format!(
+                "partition `{}`: bad type `{}`",
+                p.name, p.part_type
+            )));
+        }
+        if p.name.contains(['"', '\n', '\\']) {
+            return Err(invalid(format!(
+                "partition name `{}` has `\"`, `\\` or a newline",
+                p.name
+            )));
+        }
+        placed.push((next / SECTOR, p.size / SECTOR));
+        next = (next + p.size).div_ceil(ALIGN) * ALIGN;
+    }
+    if layout.table == PartitionTable::Gpt {
+        next += ALIGN;
+    }
+    Ok((placed, next))
+}
+
+/// The `sfdisk` script for the layout.
+fn sfdisk_script(layout: &DiskLayout, placed: &[(u64, u64)]) -> String {
+    let mut s = String::new();
+    let disk_uuid = seeded_uuid(&layout.seed, "disk id");
+    match layout.table {
+        PartitionTable::Gpt => {
+            let _ = writeln!(s, "label: gpt\nlabel-id: {disk_uuid}");
+        }
+        PartitionTable::Mbr => {
+            let _ = writeln!(s, "label: dos\nlabel-id: 0x{}", &disk_uuid[..8]);
+        }
+    }
+    let _ = writeln!(s, "unit: sectors\nsector-size: 512\n");
+    for (i, (p, (start, size))) in layout.partitions.iter().zip(placed).enumerate() {
+        let _ = write!(s, "start={start}, size={size}, type={}", p.part_type);
+        if layout.table == PartitionTable::Gpt {
+            let uuid = seeded_uuid(&layout.seed, &format!("partition {i}"));
+            let _ = write!(s, ", uuid={uuid}, name=\"{}\"", p.name);
+        } else if p.bootable {
+            s.push_str(", bootable");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Copies `src` into `out` at byte `offset`, at most `limit` bytes,
+/// seeking over all-zero blocks so holes stay holes.
+fn copy_sparse(
+    image: &Path,
+    src: &Path,
+    out: &mut File,
+    offset: u64,
+    limit: u64,
+) -> Result<(), ImageError> {
+    let mut f = File::open(src).map_err(io_err(image, "reading", src))?;
+    let len = f.metadata().map_err(io_err(image, "reading", src))?.len();
+    if len > limit {
+        return Err(ImageError::Invalid {
+            image: image.into(),
+            reason: format!(
+                "{} ({len} bytes) does not fit its {limit}-byte partition",
+                src.display()
+            ),
+        });
+    }
+    let werr = io_err(image, "writing", image);
+    let mut buf = vec![0u8; 64 << 10];
+    let mut pos = offset;
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(image, "reading", src))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if buf[..n].iter().any(|&b| b != 0) {
+            out.seek(SeekFrom::Start(pos)).map_err(&werr)?;
+            out.write_all(&buf[..n]).map_err(&werr)?;
+        }
+        pos += n as u64;
+    }
+}
+
+/// Writes the disk image described by `layout` to `out`. Relative file
+/// paths in the layout are taken from `base`; FAT timestamps are `mtime`.
+/// Needs `sfdisk` (`fdisk`), and for FAT partitions `mkfs.vfat`
+/// (`dosfstools`) and `mmd`/`mcopy` (`mtools`).
+pub fn write_disk(
+    layout: &DiskLayout,
+    base: &Path,
+    mtime: u32,
+    out: &Path,
+) -> Result<(), ImageError> {
+    let (placed, total) = place(out, layout)?;
+    let sfdisk = find_tool(out, "sfdisk", "fdisk")?;
+    let dir = tempfile::tempdir().map_err(io_err(out, "creating a scratch directory for", out))?;
+    let script = dir.path().join("sfdisk.script");
+    fs::write(&script, sfdisk_script(layout, &placed)).map_err(io_err(out, "writing", &script))?;
+    write_atomically(out, |tmp| {
+        let f = File::create(tmp).map_err(io_err(out, "creating", tmp))?;
+        f.set_len(total).map_err(io_err(out, "sizing", tmp))?;
+        drop(f);
+        let input = File::open(&script).map_err(io_err(out, "reading", &script))?;
+        let mut cmd = Command::new(&sfdisk);
+        cmd.args(["--no-reread", "--no-tell-kernel", "--wipe", "never", "-q"])
+            .arg(tmp)
+            .stdin(input);
+        run_tool(out, "sfdisk", "fdisk", &mut cmd)?;
+        let mut disk = OpenOptions::new()
+            .write(true)
+            .open(tmp)
+            .map_err(io_err(out, "opening", tmp))?;
+        for (i, (p, (start, size))) in layout.partitions.iter().zip(&placed).enumerate() {
+            let (offset, limit) = (start * SECTOR, size * SECTOR);
+            match &p.content {
+                Content::Empty => {}
+                Content::File(file) => {
+                    copy_sparse(out, &base.join(file), &mut disk, offset, limit)?
+                }
+                Content::Fat { label, files } => {
+                    let img = dir.path().join(format!("part{i}.fat"));
+                    let volume_id = seeded_uuid(&layout.seed, &format!("fat {i}"));
+                    write_fat(files, base, label, &volume_id[..8], limit, mtime, &img)?;
+                    copy_sparse(out, &img, &mut disk, offset, limit)?;
+                }
+            }
+        }
+        disk.sync_all().map_err(io_err(out, "writing", tmp))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(table: &str) -> String {
+        format!(
+            r#"(
+    table: {table},
+    seed: "test-board",
+    partitions: [
+        (name: "boot", size: 8388608, type: "{}", bootable: true,
+         content: Fat(label: "BOOT", files: [
+            (source: "zImage", dest: "zImage"),
+            (source: "board.dtb", dest: "dtbs/vendor/board.dtb"),
+         ])),
+        (name: "rootfs", size: 4194304, type: "{}", content: File("rootfs.img")),
+        (name: "data", size: 1048576, type: "{}", content: Empty),
+    ],
+)"#,
+            if table == "Gpt" { "U" } else { "c" },
+            if table == "Gpt" { "L" } else { "83" },
+            if table == "Gpt" { "L" } else { "83" },
+        )
+    }
+
+    fn inputs(dir: &Path) {
+        fs::write(dir.join("zImage"), b"kernel bytes").unwrap();
+        fs::write(dir.join("board.dtb"), b"\xd0\x0d\xfe\xed dtb").unwrap();
+        let mut root = vec![0u8; 3 << 20];
+        root[..4].copy_from_slice(b"ROOT");
+        root[(2 << 20) + 5] = 0x5a;
+        fs::write(dir.join("rootfs.img"), root).unwrap();
+    }
+
+    fn tool(cmd: &str, args: &[&str], img: &Path) -> String {
+        let mut c = Command::new(find_tool(Path::new("test"), cmd, "fdisk or mtools").unwrap());
+        c.args(args);
+        if !img.as_os_str().is_empty() {
+            c.arg(img);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn gpt_and_mbr_disks_have_partitions_fat_files_and_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        inputs(dir.path());
+        for table in ["Gpt", "Mbr"] {
+            let l = parse_layout(Path::new("disk.ron"), &layout(table)).unwrap();
+            let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
+            write_disk(&l, dir.path(), 1_700_000_000, &a).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            write_disk(&l, dir.path(), 1_700_000_000, &b).unwrap();
+            let bytes = fs::read(&a).unwrap();
+            assert!(bytes == fs::read(&b).unwrap(), "{table}: not reproducible");
+
+            let dump = tool("sfdisk", &["-d"], &a);
+            let parts: Vec<String> = dump
+                .lines()
+                .filter(|l| l.contains("start="))
+                .map(|l| {
+                    l.split_once(':')
+                        .unwrap()
+                        .1
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            let id = |i: usize| seeded_uuid("test-board", &format!("partition {i}")).to_uppercase();
+            let want: Vec<String> = if table == "Gpt" {
+                vec![
+                    format!(
+                        "start= 2048, size= 16384, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid={}, name=\"boot\"",
+                        id(0)
+                    ),
+                    format!(
+                        "start= 18432, size= 8192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid={}, name=\"rootfs\"",
+                        id(1)
+                    ),
+                    format!(
+                        "start= 26624, size= 2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid={}, name=\"data\"",
+                        id(2)
+                    ),
+                ]
+            } else {
+                vec![
+                    "start= 2048, size= 16384, type=c, bootable".into(),
+                    "start= 18432, size= 8192, type=83".into(),
+                    "start= 26624, size= 2048, type=83".into(),
+                ]
+            };
+            assert_eq!(parts, want, "{dump}");
+            let disk_id = seeded_uuid("test-board", "disk id");
+            assert!(
+                dump.to_lowercase().contains(&if table == "Gpt" {
+                    disk_id
+                } else {
+                    format!("0x{}", &disk_id[..8])
+                }),
+                "{dump}"
+            );
+
+            let fat = format!("{}@@{}", a.display(), 2048 * 512);
+            let root = tool("mdir", &["-i", &fat, "-b", "-/", "::"], Path::new(""));
+            assert_eq!(
+                root.lines().collect::<Vec<_>>(),
+                [
+                    "::/dtbs/",
+                    "::/zImage",
+                    "::/dtbs/vendor/",
+                    "::/dtbs/vendor/board.dtb"
+                ],
+                "{root}"
+            );
+            let info = tool("mdir", &["-i", &fat, "::"], Path::new(""));
+            assert!(info.contains("2023-11-14  22:13"), "{info}");
+            let rootfs = 18432 * 512;
+            assert_eq!(&bytes[rootfs..rootfs + 4], b"ROOT");
+            assert_eq!(bytes[rootfs + (2 << 20) + 5], 0x5a);
+        }
+    }
+
+    #[test]
+    fn layout_errors_are_reported() {
+        let err = parse_layout(
+            Path::new("d.ron"),
+            "(table: Gpt, seed: \"s\", partitions: [(nam: \"x\")])",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("d.ron: 1:"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        inputs(dir.path());
+        let mut l = parse_layout(Path::new("d.ron"), &layout("Gpt")).unwrap();
+        l.partitions[1].size = 1 << 20; // rootfs.img is 3 MiB
+        let out = dir.path().join("x.img");
+        let err = write_disk(&l, dir.path(), 0, &out).unwrap_err().to_string();
+        assert!(
+            err.contains("does not fit its 1048576-byte partition"),
+            "{err}"
+        );
+        l.partitions[1].size = 1000;
+        let err = write_disk(&l, dir.path(), 0, &out).unwrap_err().to_string();
+        assert!(err.contains("not a positive multiple of 512"), "{err}");
+        assert!(!out.exists());
+    }
+}
