@@ -226,3 +226,68 @@ fn linux_menuconfig_in_a_terminal_then_update_defconfig() {
     assert!(top.contains("# CONFIG_PRINTK_TIME is not set"), "{top}");
     only_linux_changed(&keys_before, &t);
 }
+
+#[test]
+fn a_kconfig_kind_package_saves_its_full_config_difference_into_the_top_fragment() {
+    let t = Tree::new();
+    t.write("boards/kd/base.fragment", "# CONFIG_PRINTK is not set\n");
+    t.write("boards/kd/top.fragment", "# edits land here\n");
+    t.write(
+        "boards/kd_defconfig",
+        "PACKAGE_KCONFIG_DEMO=y\nKCONFIG_DEMO_FRAGMENTS=\"boards/kd/base.fragment boards/kd/top.fragment\"\n",
+    );
+    t.ok(&["boards/kd_defconfig", "kconfig-demo-diff-config"]);
+    let files = |t: &Tree| -> Vec<Vec<u8>> {
+        [
+            "boards/kd/base.fragment",
+            "boards/kd/top.fragment",
+            "boards/kd_defconfig",
+        ]
+        .iter()
+        .map(|f| t.read(f))
+        .collect()
+    };
+    let before = files(&t);
+    t.ok(&["kconfig-demo-update-config"]);
+    assert_eq!(files(&t), before, "a no-change update rewrote a file");
+
+    let src = t.root.join("output/kd/build/kconfig-demo/src");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("scripts/config --enable PRINTK && yes '' | make ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- oldconfig >/dev/null")
+        .current_dir(&src)
+        .status()
+        .expect("scripts/config");
+    assert!(status.success());
+    let edited =
+        String::from_utf8(t.read("output/kd/build/kconfig-demo/src/.config")).expect("utf8");
+    assert!(
+        t.ok(&["kconfig-demo-diff-config"])
+            .contains("CONFIG_PRINTK: n -> y")
+    );
+    t.ok(&["kconfig-demo-update-config"]);
+    let after = files(&t);
+    assert_eq!(after[0], before[0], "the lower fragment changed");
+    assert_eq!(after[2], before[2], "the defconfig changed");
+    let top = String::from_utf8(after[1].clone()).expect("utf8");
+    assert!(
+        top.starts_with("# edits land here\n") && top.contains("CONFIG_PRINTK=y\n"),
+        "{top}"
+    );
+
+    t.ok(&["kconfig-demo-dirclean"]);
+    assert!(
+        t.ok(&["kconfig-demo-diff-config"])
+            .lines()
+            .all(|l| !l.starts_with("CONFIG_"))
+    );
+    let again =
+        String::from_utf8(t.read("output/kd/build/kconfig-demo/src/.config")).expect("utf8");
+    let settings = |c: &str| -> Vec<String> {
+        c.lines()
+            .filter(|l| l.starts_with("CONFIG_") || l.ends_with("is not set"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(settings(&again), settings(&edited));
+}
