@@ -138,7 +138,7 @@ pub fn why(build: &Build, step: &str, output: &Path) -> Result<String> {
 
 /// The key `step` had when this output dir last built it.
 fn last_key(output: &Path, step: &str) -> Option<String> {
-    crate::session::remembered_keys(output).remove(step)
+    crate::record::remembered_keys(output).remove(step)
 }
 
 /// Human sentences for the differences between two input lists.

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod project;
 pub mod qemu;
 pub mod recipe;
+pub mod record;
 pub mod rootfs;
 pub mod sched;
 pub mod session;

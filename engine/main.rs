@@ -139,7 +139,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             rebuild,
         };
         let record = session::build(&project, &paths, &req)?;
-        eprintln!("{}", session::summary(&record));
+        eprintln!("{}", forge::record::summary(&record));
         Ok(())
     };
     match verb.as_deref() {
