@@ -121,16 +121,10 @@ impl<'a> Build<'a> {
         let mut inputs = match &s.kind {
             StepKind::Package(name) => self.package_inputs(&self.project.recipes[name])?,
             StepKind::Rootfs => Inputs::new("rootfs"),
-            StepKind::RootfsCpio => {
-                let mut i = Inputs::new("rootfs-cpio");
-                self.add_options(
-                    &mut i,
-                    &[
-                        "ROOTFS_CPIO_COMPRESSION",
-                        "SOURCE_DATE_EPOCH",
-                        "ROOTFS_DEVICE_TABLE",
-                    ],
-                )?;
+            StepKind::RootfsImage(format) => {
+                let mut i = Inputs::new(&format!("rootfs-{}", format.name()));
+                self.add_options(&mut i, format.settings())?;
+                self.add_options(&mut i, &["SOURCE_DATE_EPOCH", "ROOTFS_DEVICE_TABLE"])?;
                 for (name, table) in self.device_tables() {
                     i.add(format!("device-table {name}"), self.stats.file(&table)?);
                 }
@@ -400,13 +394,10 @@ impl Work for Build<'_> {
                     .collect();
                 rootfs::merge(self.store, &parts)?
             }
-            StepKind::RootfsCpio => {
+            StepKind::RootfsImage(format) => {
                 let rootfs = dep_outputs.first().cloned().unwrap_or_default();
-                rootfs::cpio_step(
-                    self,
-                    &rootfs,
-                    &StepDirs::new(&self.output.join("build"), &s.name),
-                )?
+                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
+                rootfs::image_step(self, *format, &rootfs, &dirs)?
             }
         };
         self.store.put_action(

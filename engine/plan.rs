@@ -15,8 +15,62 @@ pub enum StepKind {
     Package(String),
     /// Merge the selected packages' `target/` trees into the root filesystem.
     Rootfs,
-    /// Write the root filesystem as a cpio initramfs.
-    RootfsCpio,
+    /// Write the root filesystem as a filesystem image.
+    RootfsImage(ImageFormat),
+}
+
+/// The root filesystem image formats, each selected by its option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Cpio,
+    Tar,
+    Ext4,
+    Squashfs,
+}
+
+impl ImageFormat {
+    pub const ALL: [ImageFormat; 4] = [
+        ImageFormat::Cpio,
+        ImageFormat::Tar,
+        ImageFormat::Ext4,
+        ImageFormat::Squashfs,
+    ];
+
+    /// `cpio`, `tar`, … as in step names (`rootfs-cpio`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Cpio => "cpio",
+            ImageFormat::Tar => "tar",
+            ImageFormat::Ext4 => "ext4",
+            ImageFormat::Squashfs => "squashfs",
+        }
+    }
+
+    /// The bool option selecting the format.
+    pub fn option(self) -> &'static str {
+        match self {
+            ImageFormat::Cpio => "ROOTFS_CPIO",
+            ImageFormat::Tar => "ROOTFS_TAR",
+            ImageFormat::Ext4 => "ROOTFS_EXT4",
+            ImageFormat::Squashfs => "ROOTFS_SQUASHFS",
+        }
+    }
+
+    /// The options the format's writer reads (besides the device tables and
+    /// SOURCE_DATE_EPOCH, which every format reads).
+    pub fn settings(self) -> &'static [&'static str] {
+        match self {
+            ImageFormat::Cpio => &["ROOTFS_CPIO_COMPRESSION"],
+            ImageFormat::Tar => &[],
+            ImageFormat::Ext4 => &[
+                "ROOTFS_EXT4_SIZE_MB",
+                "ROOTFS_EXT4_LABEL",
+                "ROOTFS_EXT4_INODES",
+                "ROOTFS_EXT4_RESERVED",
+            ],
+            ImageFormat::Squashfs => &["ROOTFS_SQUASHFS_COMPRESSION"],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,10 +200,10 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
             kind: StepKind::Rootfs,
             deps: packages,
         });
-        if enabled("ROOTFS_CPIO") {
+        for format in ImageFormat::ALL.into_iter().filter(|f| enabled(f.option())) {
             steps.push(Step {
-                name: "rootfs-cpio".into(),
-                kind: StepKind::RootfsCpio,
+                name: format!("rootfs-{}", format.name()),
+                kind: StepKind::RootfsImage(format),
                 deps: vec![rootfs],
             });
         }

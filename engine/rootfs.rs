@@ -1,13 +1,18 @@
 //! Root filesystem assembly: the selected packages' `target/` trees merged
 //! in dependency order into one tree (a pure manifest operation: no file is
-//! copied), and the cpio initramfs written from it with ownership, modes and
-//! device nodes taken from metadata, never from the build user.
+//! copied), and the images each format option selects (cpio, tar, ext4,
+//! squashfs) written from it with ownership, modes and device nodes taken
+//! from metadata, never from the build user.
 
 use crate::build::Build;
 use crate::error::{Error, Result};
 use crate::exec::StepDirs;
 use crate::image::cpio::{Compression, write_compressed_cpio};
 use crate::image::entries::{self, EntryKind as ImageKind, FileData, ImageEntry};
+use crate::image::ext4::{Ext4Options, write_ext4};
+use crate::image::squashfs::{SquashfsCompression, write_squashfs};
+use crate::image::tar::write_tar;
+use crate::plan::ImageFormat;
 use crate::store::{Entry, EntryKind, Manifest, Store};
 use std::collections::BTreeMap;
 
@@ -45,8 +50,14 @@ pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
     store.put_manifest(&manifest)
 }
 
-/// Write `images/rootfs.cpio[.gz|.xz|.zst]` from the merged tree.
-pub fn cpio_step(build: &Build, rootfs: &str, dirs: &StepDirs) -> Result<String> {
+/// Write the merged tree as one image format into the step's `images/`:
+/// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4`, `rootfs.squashfs`.
+pub fn image_step(
+    build: &Build,
+    format: ImageFormat,
+    rootfs: &str,
+    dirs: &StepDirs,
+) -> Result<String> {
     let store = build.store;
     let manifest = store.manifest(rootfs)?;
     let mut list = image_entries(store, &manifest);
@@ -60,17 +71,47 @@ pub fn cpio_step(build: &Build, rootfs: &str, dirs: &StepDirs) -> Result<String>
     entries::add_missing_parents(&mut list);
     entries::sort_entries(&mut list);
     let value = |n: &str| build.values.get(n).map(|v| v.as_text()).unwrap_or_default();
-    let (compression, suffix) = match value("ROOTFS_CPIO_COMPRESSION").as_str() {
-        "none" => (Compression::None, ""),
-        "xz" => (Compression::Xz, ".xz"),
-        "zstd" => (Compression::Zstd, ".zst"),
-        _ => (Compression::Gzip, ".gz"),
-    };
-    let epoch: u32 = value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
+    let int = |n: &str| value(n).parse::<u64>().unwrap_or(0);
+    let epoch = u32::try_from(int("SOURCE_DATE_EPOCH")).unwrap_or(0);
     dirs.fresh_out()?;
-    let path = dirs.out.join("images").join(format!("rootfs.cpio{suffix}"));
-    write_compressed_cpio(&list, epoch, compression, &path)
-        .map_err(|e| Error::Other(e.to_string()))?;
+    let images = dirs.out.join("images");
+    let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
+    match format {
+        ImageFormat::Cpio => {
+            let (compression, suffix) = match value("ROOTFS_CPIO_COMPRESSION").as_str() {
+                "none" => (Compression::None, ""),
+                "xz" => (Compression::Xz, ".xz"),
+                "zstd" => (Compression::Zstd, ".zst"),
+                _ => (Compression::Gzip, ".gz"),
+            };
+            let path = images.join(format!("rootfs.cpio{suffix}"));
+            write_compressed_cpio(&list, epoch, compression, &path)
+                .map_err(|e| Error::Other(e.to_string()))?;
+        }
+        ImageFormat::Tar => {
+            write_tar(&list, epoch, &images.join("rootfs.tar")).map_err(image_err)?
+        }
+        ImageFormat::Ext4 => {
+            let opts = Ext4Options {
+                size_bytes: int("ROOTFS_EXT4_SIZE_MB") * 1024 * 1024,
+                label: value("ROOTFS_EXT4_LABEL"),
+                inodes: Some(int("ROOTFS_EXT4_INODES")).filter(|n| *n > 0),
+                reserved_percent: u8::try_from(int("ROOTFS_EXT4_RESERVED")).unwrap_or(0),
+                // The filesystem's UUID and hash seed follow its content.
+                uuid_seed: rootfs.to_string(),
+            };
+            write_ext4(&list, &opts, epoch, &images.join("rootfs.ext4")).map_err(image_err)?;
+        }
+        ImageFormat::Squashfs => {
+            let compression = match value("ROOTFS_SQUASHFS_COMPRESSION").as_str() {
+                "xz" => SquashfsCompression::Xz,
+                "zstd" => SquashfsCompression::Zstd,
+                _ => SquashfsCompression::Gzip,
+            };
+            write_squashfs(&list, compression, epoch, &images.join("rootfs.squashfs"))
+                .map_err(image_err)?;
+        }
+    }
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
 }
