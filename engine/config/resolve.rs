@@ -198,11 +198,12 @@ pub fn apply_selects(schema: &Schema, values: &mut BTreeMap<String, Value>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::schema::{Common, Declared};
 
-    fn bool_schema(decls: &[(&str, &[&str])]) -> Schema {
+    /// A schema of bools, each with its `select` list (shared by tests).
+    pub(crate) fn bool_schema(decls: &[(&str, &[&str])]) -> Schema {
         let mut s = Schema::default();
         for (name, select) in decls {
             let decl = OptionDecl::Bool {

@@ -99,28 +99,11 @@ pub fn needed<'a>(schema: &'a Schema, resolved: &'a Resolved) -> BTreeMap<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::schema::{Common, Declared, OptionDecl};
 
     #[test]
     fn needed_skips_defaults_and_selected() {
-        let mut s = Schema::default();
-        let mut add = |name: &str, select: &[&str]| {
-            let decl = OptionDecl::Bool {
-                default: false,
-                common: Common::default(),
-                select: select.iter().map(|s| s.to_string()).collect(),
-            };
-            let d = Declared {
-                decl,
-                origin: "c.ron".into(),
-                tree: ".".into(),
-                package: None,
-            };
-            s.options.insert(name.to_string(), d);
-        };
-        add("A", &["B"]);
-        add("B", &[]);
-        add("C", &[]);
+        let s =
+            crate::config::resolve::tests::bool_schema(&[("A", &["B"]), ("B", &[]), ("C", &[])]);
         let r = Resolved {
             values: [("A", true), ("B", true), ("C", false)]
                 .map(|(n, b)| (n.to_string(), Value::Bool(b)))
