@@ -86,6 +86,30 @@ impl<'a> Build<'a> {
             .unwrap_or_default()
     }
 
+    /// An option's value as text (empty when unset).
+    pub fn text(&self, name: &str) -> String {
+        self.value(name)
+    }
+
+    /// The files a space-separated `Path` option names, resolved against
+    /// the trees.
+    pub fn paths_of(&self, name: &str) -> Vec<PathBuf> {
+        self.value(name)
+            .split_whitespace()
+            .map(|f| self.project.resolve(f))
+            .collect()
+    }
+
+    /// Digest of every option value: what a hook script reading the
+    /// configuration file depends on.
+    fn config_digest(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        for (name, v) in self.values {
+            h.update(format!("{name}={}\n", v.as_text()).as_bytes());
+        }
+        h.finalize().to_hex().to_string()
+    }
+
     /// Digests of the files a `Path` option names.
     fn path_option(&self, inputs: &mut Inputs, name: &str) -> Result<()> {
         for (i, f) in self.value(name).split_whitespace().enumerate() {
@@ -120,7 +144,42 @@ impl<'a> Build<'a> {
         let s = &self.plan.steps[step];
         let mut inputs = match &s.kind {
             StepKind::Package(name) => self.package_inputs(&self.project.recipes[name])?,
-            StepKind::Rootfs => Inputs::new("rootfs"),
+            StepKind::Rootfs => {
+                let mut i = Inputs::new("rootfs");
+                self.add_options(
+                    &mut i,
+                    &[
+                        "ROOTFS_OVERLAY",
+                        "ROOTFS_USERS_TABLES",
+                        "ROOT_PASSWORD",
+                        "SYSTEM_HOSTNAME",
+                        "SOURCE_DATE_EPOCH",
+                        "POST_BUILD_SCRIPT",
+                    ],
+                )?;
+                for s in &self.plan.steps {
+                    if let StepKind::Package(name) = &s.kind
+                        && let r = &self.project.recipes[name].recipe
+                        && !r.replaces.is_empty()
+                    {
+                        i.add(format!("replaces {name}"), r.replaces.join(" "));
+                    }
+                }
+                for (name, table) in self.users_tables() {
+                    i.add(format!("users-table {name}"), self.stats.file(&table)?);
+                }
+                if !self.value("POST_BUILD_SCRIPT").is_empty() {
+                    self.add_options(&mut i, &["POST_SCRIPT_ARGS"])?;
+                    i.add("config", self.config_digest());
+                }
+                i
+            }
+            StepKind::PostImage => {
+                let mut i = Inputs::new("post-image");
+                self.add_options(&mut i, &["POST_IMAGE_SCRIPT", "POST_SCRIPT_ARGS"])?;
+                i.add("config", self.config_digest());
+                i
+            }
             StepKind::RootfsImage(format) => {
                 let mut i = Inputs::new(&format!("rootfs-{}", format.name()));
                 self.add_options(&mut i, format.settings())?;
@@ -241,6 +300,23 @@ impl<'a> Build<'a> {
         }
         for f in self.value("ROOTFS_DEVICE_TABLE").split_whitespace() {
             tables.push(("board".into(), self.project.resolve(f)));
+        }
+        tables
+    }
+
+    /// Users tables of selected packages and the board, in order.
+    pub fn users_tables(&self) -> Vec<(String, PathBuf)> {
+        let mut tables = Vec::new();
+        for s in &self.plan.steps {
+            if let StepKind::Package(name) = &s.kind {
+                let l = &self.project.recipes[name];
+                if let Some(t) = &l.recipe.users_table {
+                    tables.push((name.clone(), l.dir.join(t)));
+                }
+            }
+        }
+        for f in self.paths_of("ROOTFS_USERS_TABLES") {
+            tables.push(("board".into(), f));
         }
         tables
     }
@@ -383,6 +459,9 @@ impl Work for Build<'_> {
             .and_then(|k| k[step].clone())
             .ok_or_else(|| Error::Other("internal: step run before its key was computed".into()))?;
         let s = &self.plan.steps[step];
+        // A failure before the step's first command must not show the log
+        // of an earlier run.
+        let _ = std::fs::remove_file(self.output.join("logs").join(format!("{}.log", s.name)));
         let digest = match &s.kind {
             StepKind::Package(name) => self.run_package(step, name, dep_outputs)?,
             StepKind::Rootfs => {
@@ -392,7 +471,12 @@ impl Work for Build<'_> {
                     .zip(dep_outputs)
                     .map(|(d, out)| (self.plan.steps[*d].name.clone(), out.clone()))
                     .collect();
-                rootfs::merge(self.store, &parts)?
+                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
+                crate::assembly::rootfs_step(self, &parts, &dirs)?
+            }
+            StepKind::PostImage => {
+                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
+                crate::hooks::post_image_step(self, dep_outputs, &dirs)?
             }
             StepKind::RootfsImage(format) => {
                 let rootfs = dep_outputs.first().cloned().unwrap_or_default();

@@ -5,6 +5,7 @@
 //! store → assemble. See ARCHITECTURE.md for the module map.
 
 pub mod archive;
+pub mod assembly;
 pub mod build;
 pub mod config;
 pub mod configcmd;
@@ -14,6 +15,7 @@ pub mod digest;
 pub mod error;
 pub mod exec;
 pub mod fetch;
+pub mod hooks;
 pub mod image;
 pub mod inspect;
 pub mod kconfigflow;

@@ -17,6 +17,8 @@ pub enum StepKind {
     Rootfs,
     /// Write the root filesystem as a filesystem image.
     RootfsImage(ImageFormat),
+    /// Run the post-image scripts over every image.
+    PostImage,
 }
 
 /// The root filesystem image formats, each selected by its option.
@@ -205,6 +207,16 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
                 name: format!("rootfs-{}", format.name()),
                 kind: StepKind::RootfsImage(format),
                 deps: vec![rootfs],
+            });
+        }
+        let post_image = values
+            .get("POST_IMAGE_SCRIPT")
+            .is_some_and(|v| !v.as_text().trim().is_empty());
+        if post_image {
+            steps.push(Step {
+                name: "post-image".into(),
+                kind: StepKind::PostImage,
+                deps: (0..steps.len()).collect(),
             });
         }
     }

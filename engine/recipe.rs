@@ -30,6 +30,10 @@ pub struct Recipe {
     /// Packages this one needs; they are selected with it.
     #[serde(default)]
     pub depends: Vec<String>,
+    /// Packages whose files this one may replace in the root filesystem
+    /// (otherwise a file two packages install differently is an error).
+    #[serde(default)]
+    pub replaces: Vec<String>,
     /// Options this package declares.
     #[serde(default)]
     pub options: BTreeMap<String, OptionDecl>,
@@ -39,6 +43,10 @@ pub struct Recipe {
     /// A makedevs-format table in the package folder (owners, modes, device nodes).
     #[serde(default)]
     pub device_table: Option<String>,
+    /// A users table (Buildroot's makeusers format) in the package folder:
+    /// the accounts the package needs.
+    #[serde(default)]
+    pub users_table: Option<String>,
     pub kind: Kind,
 }
 
@@ -266,16 +274,21 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
             ));
         }
     }
-    if let Some(table) = &l.recipe.device_table
-        && !l.dir.join(table).is_file()
-    {
-        return Err(invalid(
-            &format!("\"{table}\""),
-            format!(
-                "field `device_table`: {table} does not exist in {}",
-                l.dir.display()
-            ),
-        ));
+    for (field, table) in [
+        ("device_table", &l.recipe.device_table),
+        ("users_table", &l.recipe.users_table),
+    ] {
+        if let Some(table) = table
+            && !l.dir.join(table).is_file()
+        {
+            return Err(invalid(
+                &format!("\"{table}\""),
+                format!(
+                    "field `{field}`: {table} does not exist in {}",
+                    l.dir.display()
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! Root filesystem assembly: the selected packages' `target/` trees merged
-//! in dependency order into one tree (a pure manifest operation: no file is
-//! copied), and the images each format option selects (cpio, tar, ext4,
-//! squashfs) written from it with ownership, modes and device nodes taken
-//! from metadata, never from the build user.
+//! The root filesystem's two ends: the selected packages' `target/` trees
+//! merged in dependency order (a pure manifest operation: no file is
+//! copied; the rest of the `rootfs` step is in [`crate::assembly`]), and the
+//! images each format option selects (cpio, tar, ext4, squashfs) written
+//! from the assembled tree with ownership, modes and device nodes taken from
+//! metadata (users tables, device tables), never from the build user.
 
+use crate::assembly::USERS_META;
 use crate::build::Build;
 use crate::error::{Error, Result};
 use crate::exec::StepDirs;
@@ -15,11 +17,17 @@ use crate::image::tar::write_tar;
 use crate::plan::ImageFormat;
 use crate::store::{Entry, EntryKind, Manifest, Store};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Merge the `target/` parts of `parts` (step name, output digest), later
-/// ones over earlier ones. A path two packages install with different
-/// content is an error naming both.
-pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
+/// ones over earlier ones, into entries by path. A path two packages install
+/// with different content is an error naming both, unless one `replaces`
+/// the other (`replaces(a, b)`: a's files win over b's).
+pub fn merge(
+    store: &Store,
+    parts: &[(String, String)],
+    replaces: &dyn Fn(&str, &str) -> bool,
+) -> Result<BTreeMap<String, Entry>> {
     let mut merged: BTreeMap<String, (Entry, String)> = BTreeMap::new();
     for (name, digest) in parts {
         let manifest = store.manifest(digest)?;
@@ -33,9 +41,12 @@ pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
                 Some((prev, _))
                     if matches!(prev.kind, EntryKind::Dir { .. })
                         && matches!(e.kind, EntryKind::Dir { .. }) => {}
+                Some((_, owner)) if replaces(name, owner) => {}
+                // The earlier package replaces this one: its file stays.
+                Some((_, owner)) if replaces(owner, name) => continue,
                 Some((_, owner)) => {
                     return Err(Error::Other(format!(
-                        "/{} is installed by both {owner} and {name} with different content; remove it from one of them",
+                        "/{} is installed by both {owner} and {name} with different content; remove it from one of them, or let {name} replace {owner} (`replaces: [\"{owner}\"]` in its recipe)",
                         e.path.trim_start_matches("target/")
                     )));
                 }
@@ -44,10 +55,7 @@ pub fn merge(store: &Store, parts: &[(String, String)]) -> Result<String> {
             merged.insert(e.path.clone(), (e, name.clone()));
         }
     }
-    let manifest = Manifest {
-        entries: merged.into_values().map(|(e, _)| e).collect(),
-    };
-    store.put_manifest(&manifest)
+    Ok(merged.into_iter().map(|(p, (e, _))| (p, e)).collect())
 }
 
 /// Write the merged tree as one image format into the step's `images/`:
@@ -61,6 +69,19 @@ pub fn image_step(
     let store = build.store;
     let manifest = store.manifest(rootfs)?;
     let mut list = image_entries(store, &manifest);
+    // Home directories from the users tables, then the device tables.
+    if let Some(Entry {
+        kind: EntryKind::File { digest, .. },
+        ..
+    }) = manifest.entries.iter().find(|e| e.path == USERS_META)
+    {
+        let text = std::fs::read_to_string(store.blob_path(digest))
+            .map_err(|e| Error::io(store.blob_path(digest), e))?;
+        let parsed = crate::devtable::parse_device_table(Path::new(USERS_META), &text)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        crate::devtable::apply_device_table(&mut list, &parsed)
+            .map_err(|e| Error::Other(e.to_string()))?;
+    }
     for (_, table) in build.device_tables() {
         let text = std::fs::read_to_string(&table).map_err(|e| Error::io(&table, e))?;
         let parsed = crate::devtable::parse_device_table(&table, &text)

@@ -312,7 +312,10 @@ fn assemble_images(
         let Some(out) = &outputs[s] else { continue };
         let manifest = store.manifest(out)?;
         for e in manifest.subtree("images") {
+            // The post-image scripts may replace any image; it comes last.
+            let replaces = plan.steps[s].kind == plan::StepKind::PostImage;
             if let Some(prev) = owner.insert(e.path.clone(), plan.steps[s].name.clone())
+                && !replaces
                 && !matches!(e.kind, crate::store::EntryKind::Dir { .. })
             {
                 return Err(Error::Other(format!(

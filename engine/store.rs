@@ -147,6 +147,21 @@ impl Store {
         Ok((digest, size))
     }
 
+    /// Store `bytes` as a blob (if absent) and return its digest and size.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<(String, u64)> {
+        let digest = blake3::hash(bytes).to_hex().to_string();
+        let dest = self.blob_path(&digest);
+        if !dest.exists() {
+            let tmp_dir = self.root.join("tmp");
+            let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
+            tmp.write_all(bytes).map_err(io_err(&tmp_dir))?;
+            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o444))
+                .map_err(io_err(tmp.path()))?;
+            self.persist(tmp, &dest)?;
+        }
+        Ok((digest, bytes.len() as u64))
+    }
+
     /// Store every file under `root` and return the tree's manifest digest.
     pub fn put_tree(&self, root: &Path) -> Result<(String, Manifest)> {
         let mut paths = Vec::new();
