@@ -242,6 +242,35 @@ fn cpio_is_off_by_default_and_uncompressed_unless_chosen() {
 }
 
 #[test]
+fn accounts_overlays_hooks_and_getty() {
+    let v = values(BASE);
+    assert_eq!(text_of(&v, "SYSTEM_GETTY_PORT"), "console");
+    assert_eq!(text_of(&v, "SYSTEM_GETTY_BAUDRATE"), "0");
+    let v = values(&format!(
+        "{BASE}BR2_TARGET_GENERIC_GETTY_PORT=\"ttyAMA0\"\n\
+         BR2_TARGET_GENERIC_GETTY_BAUDRATE_115200=y\n\
+         BR2_TARGET_GENERIC_ROOT_PASSWD=\"secret\"\n\
+         BR2_ROOTFS_USERS_TABLES=\"$(TOPDIR)/board/x/users.txt\"\n\
+         BR2_ROOTFS_OVERLAY=\"board/x/overlay board/y/overlay\"\n\
+         BR2_ROOTFS_POST_BUILD_SCRIPT=\"board/x/post-build.sh\"\n\
+         BR2_ROOTFS_POST_IMAGE_SCRIPT=\"board/x/post-image.sh\"\n\
+         BR2_ROOTFS_POST_SCRIPT_ARGS=\"-c board/x/genimage.cfg\"\n"
+    ));
+    for (option, value) in [
+        ("SYSTEM_GETTY_PORT", "ttyAMA0"),
+        ("SYSTEM_GETTY_BAUDRATE", "115200"),
+        ("ROOT_PASSWORD", "secret"),
+        ("ROOTFS_USERS_TABLES", "board/x/users.txt"),
+        ("ROOTFS_OVERLAY", "board/x/overlay board/y/overlay"),
+        ("POST_BUILD_SCRIPT", "board/x/post-build.sh"),
+        ("POST_IMAGE_SCRIPT", "board/x/post-image.sh"),
+        ("POST_SCRIPT_ARGS", "-c board/x/genimage.cfg"),
+    ] {
+        assert_eq!(text_of(&v, option), value, "{option}");
+    }
+}
+
+#[test]
 fn system_settings_and_download_sites() {
     let v = values(BASE);
     assert_eq!(text_of(&v, "SYSTEM_HOSTNAME"), "buildroot");
@@ -273,10 +302,6 @@ fn every_unsupported_setting_is_listed_with_its_line_and_defaults_last() {
         [
             (Some(2), "BR2_cortex_a9=y".to_string()),
             (Some(4), "BR2_TARGET_ROOTFS_EXT2=y".to_string()),
-            (
-                Some(6),
-                "BR2_ROOTFS_OVERLAY=\"board/x/overlay\"".to_string()
-            ),
             (None, "BR2_TOOLCHAIN_BUILDROOT=y".to_string()),
         ]
     );
@@ -356,7 +381,7 @@ fn savedefconfig_writes_forge_names_in_the_files_layout() {
         "# my board\nPACKAGE_TOOLCHAIN_EXTERNAL=y\n\n# kernel\nPACKAGE_LINUX=y\n\
          LINUX_SOURCE_PATH=\"/src/linux.tar.xz\"\nLINUX_DEFCONFIG=\"vexpress_defconfig\"\n\
          BACKUP_SITE=\"https://sources.buildroot.net\"\nPACKAGE_BUSYBOX=y\nPACKAGE_SKELETON=y\n\
-         SYSTEM_BANNER=\"Welcome to Buildroot\"\nSYSTEM_HOSTNAME=\"buildroot\"\n\
+         SYSTEM_BANNER=\"Welcome to Buildroot\"\nSYSTEM_GETTY_BAUDRATE=\"0\"\nSYSTEM_GETTY_PORT=\"console\"\nSYSTEM_HOSTNAME=\"buildroot\"\n\
          TOOLCHAIN_EXTERNAL_PREFIX=\"arm-linux-\"\n"
     );
     // The saved file means the same configuration.
