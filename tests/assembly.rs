@@ -278,3 +278,43 @@ fn a_file_two_packages_install_is_an_error_unless_one_replaces_the_other() {
     let images = t.root.join("output/clash/images");
     assert_eq!(sh(&images, "tar -xOf rootfs.tar etc/clash"), "alpha\n");
 }
+
+#[test]
+fn a_package_brings_its_own_accounts() {
+    let t = Tree::new();
+    board(&t);
+    t.write(
+        "packages/svcd/svcd.ron",
+        "Recipe(name: \"svcd\", version: \"1\", users_table: Some(\"users.txt\"),\n\
+         kind: Generic(install: [\"mkdir -p $TARGET_DIR/usr/sbin && echo svcd > $TARGET_DIR/usr/sbin/svcd\"]))\n",
+    );
+    t.write(
+        "packages/svcd/users.txt",
+        "svcd -1 svcd -1 * /var/lib/svcd /bin/false - svcd daemon\n",
+    );
+    t.write("boards/sys_defconfig", &format!("{BOARD}PACKAGE_SVCD=y\n"));
+    t.ok(&["boards/sys_defconfig"]);
+    let images = t.root.join("output/sys/images");
+    let passwd = sh(&images, "tar -xOf rootfs.tar etc/passwd");
+    assert!(
+        passwd.contains("svcd:x:100:100:svcd daemon:/var/lib/svcd:/bin/false\n"),
+        "{passwd}"
+    );
+    assert!(passwd.contains("forge:x:1000:1000:"), "{passwd}");
+    let list = sh(&images, "tar -tvf rootfs.tar --numeric-owner");
+    assert!(
+        listed(&list, "var/lib/svcd/").starts_with("drwxr-xr-x 100/100"),
+        "{list}"
+    );
+
+    // Editing the package's table re-runs the assembly.
+    t.write(
+        "packages/svcd/users.txt",
+        "svcd 990 svcd 990 * /var/lib/svcd /bin/false - svcd daemon\n",
+    );
+    t.ok(&[]);
+    let built = steps_with(&t.record("sys"), "built");
+    assert!(built.contains(&"rootfs".to_string()), "{built:?}");
+    let passwd = sh(&images, "tar -xOf rootfs.tar etc/passwd");
+    assert!(passwd.contains("svcd:x:990:990:"), "{passwd}");
+}
