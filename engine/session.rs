@@ -255,6 +255,7 @@ fn run_build(
     if outcome.failures.is_empty() && req.target.is_none() {
         assemble_images(
             store,
+            build.stats,
             plan,
             &wanted,
             &outcome.outputs,
@@ -301,6 +302,7 @@ fn step_index(plan: &Plan, name: &str) -> Result<usize> {
 /// files no step produces any more.
 fn assemble_images(
     store: &Store,
+    stats: &StatCache,
     plan: &Plan,
     wanted: &BTreeSet<usize>,
     outputs: &[Option<String>],
@@ -327,7 +329,25 @@ fn assemble_images(
         parts.push(manifest);
     }
     for m in &parts {
-        store.materialize(m, "images", dest)?;
+        // An image already in place is not re-read: its stat entry (size,
+        // mtime, inode) vouches for its content, so a no-op stays cheap
+        // even with large images, and one qemu wrote to is restored.
+        let stale = crate::store::Manifest {
+            entries: m
+                .entries
+                .iter()
+                .filter(|e| match &e.kind {
+                    crate::store::EntryKind::File { digest, .. } => {
+                        e.path.strip_prefix("images/").is_none_or(|rel| {
+                            stats.file(&dest.join(rel)).ok().as_ref() != Some(digest)
+                        })
+                    }
+                    _ => true,
+                })
+                .cloned()
+                .collect(),
+        };
+        store.materialize(&stale, "images", dest)?;
     }
     if let Ok(list) = fs::read_dir(dest) {
         for entry in list.flatten() {

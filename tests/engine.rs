@@ -61,6 +61,19 @@ fn second_build_is_a_no_op_and_empty_output_restores_from_cache() {
     assert!(msg.contains("nothing to do"), "{msg}");
     assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
 
+    // An image changed in place (as qemu does to a drive) is put back.
+    let path = t.root.join("output/fix/images/rootfs.cpio.gz");
+    let mut scribbled = image.clone();
+    scribbled[100] ^= 0xff;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&path, &scribbled).expect("scribble");
+    t.ok(&[]);
+    assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
+    assert!(
+        t.read("output/fix/images/rootfs.cpio.gz") == image,
+        "image not restored"
+    );
+
     std::fs::remove_dir_all(t.root.join("output")).expect("rm output");
     t.ok(&["boards/fix_defconfig"]);
     assert_eq!(steps_with(&t.record("fix"), "built"), Vec::<String>::new());
