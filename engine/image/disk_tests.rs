@@ -198,3 +198,22 @@ fn a_layout_may_fix_the_disk_size_and_names_its_file() {
         "disk.img"
     );
 }
+
+#[test]
+fn the_demo_boards_sd_card_layout_fills_128_mib() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/qemu_arm_vexpress/sdcard.ron");
+    let l = parse_layout(&file, &fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(l.name, "sdcard.img");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("zImage"), b"kernel").unwrap();
+    fs::write(dir.path().join("vexpress-v2p-ca9.dtb"), b"dtb").unwrap();
+    fs::write(dir.path().join("rootfs.ext4"), vec![1u8; 1 << 20]).unwrap();
+    let out = dir.path().join("sdcard.img");
+    write_disk(&l, dir.path(), 0, &out).unwrap();
+    assert_eq!(fs::metadata(&out).unwrap().len(), 128 << 20);
+    let dump = tool("sfdisk", &["-d"], &out);
+    assert!(
+        dump.contains("start=       67584, size=      194560, type=83"),
+        "{dump}"
+    );
+}
