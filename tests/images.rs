@@ -7,6 +7,7 @@
 mod common;
 
 use common::Tree;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BOARD: &str = "PACKAGE_TOOLCHAIN_EXTERNAL=y\nPACKAGE_SKELETON=y\nPACKAGE_HELLO=y\n\
@@ -66,18 +67,20 @@ fn flash_tree() -> Tree {
     t
 }
 
-/// A ubi_reader tool: on PATH, or where scripts/setup installs it.
-fn ubireader(tool: &str) -> std::path::PathBuf {
+/// A ubi_reader tool: where scripts/setup installs it (the venv under
+/// `$FORGE_TOOLS_DIR`, default `~/.cache/forge-tools`), else on PATH.
+fn ubireader(tool: &str) -> PathBuf {
     let tools = std::env::var_os("FORGE_TOOLS_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/forge-tools"))
-        })
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/forge-tools")))
         .unwrap_or_default();
     let venv = tools.join("venv/bin").join(tool);
-    which::which(tool).ok().or_else(|| venv.is_file().then_some(venv.clone())).unwrap_or_else(|| {
+    if venv.is_file() {
+        return venv;
+    }
+    which::which(tool).unwrap_or_else(|_| {
         panic!(
-            "{tool} (PyPI package ubi_reader) is neither on PATH nor at {}: run scripts/setup, which installs it there",
+            "{tool} (PyPI package ubi_reader) is neither at {} nor on PATH: run scripts/setup, which installs it there",
             venv.display()
         )
     })
