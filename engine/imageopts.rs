@@ -53,9 +53,10 @@ fn power_of_two(values: &BTreeMap<String, Value>, name: &str) -> Result<u32> {
 
 /// The flash geometry of the `ROOTFS_UBI_*` options, checked: the minimum
 /// I/O size and sub-page size are powers of two (sub-page 0 means the
-/// minimum I/O size), the PEB a multiple of the minimum I/O size, and the
-/// LEB size what ubinize gives for them (derived when empty), since UBIFS
-/// refuses to mount a filesystem whose LEB size differs from its volume's.
+/// minimum I/O size), the PEB a multiple of the minimum I/O size, and, when
+/// `ROOTFS_UBI` wraps the filesystem, the LEB size what ubinize gives for
+/// them, since UBIFS refuses to mount a filesystem whose LEB size differs
+/// from its volume's. An empty LEB size is derived that way.
 pub fn ubi_geometry(values: &BTreeMap<String, Value>) -> Result<UbiGeometry> {
     let min_io = power_of_two(values, "ROOTFS_UBI_MIN_IO_SIZE")?;
     let peb_name = "ROOTFS_UBI_PEB_SIZE";
@@ -102,9 +103,11 @@ pub fn ubi_geometry(values: &BTreeMap<String, Value>) -> Result<UbiGeometry> {
         ));
     };
     let leb_name = "ROOTFS_UBI_LEB_SIZE";
+    // A UBIFS image alone may be for any volume; one in a UBI image must fit.
+    let ubi = values.get("ROOTFS_UBI").is_some_and(Value::is_true);
     let leb_size = match size(values, leb_name)? {
         None => derived,
-        Some(l) if l == derived => l,
+        Some(l) if l == derived || (!ubi && l > 0) => l,
         Some(l) => {
             return Err(bad(
                 leb_name,
@@ -203,6 +206,7 @@ mod tests {
         .into_iter()
         .map(|(k, t)| (k.to_string(), Value::Str(t.to_string())))
         .collect();
+        v.insert("ROOTFS_UBI".into(), Value::Bool(true));
         for (k, t) in pairs {
             v.insert(k.to_string(), Value::Str(t.to_string()));
         }
@@ -271,6 +275,10 @@ mod tests {
                 && e.contains("set it to 0x1f800"),
             "{e}"
         );
+        // A UBIFS image alone takes the LEB size it is given.
+        let mut alone = values(&[("ROOTFS_UBI_LEB_SIZE", "0x1f000")]);
+        alone.insert("ROOTFS_UBI".into(), Value::Bool(false));
+        assert_eq!(ubi_geometry(&alone).unwrap().leb_size, 0x1f000);
         let e = err(&[("ROOTFS_UBI_PEB_SIZE", "0x800")]);
         assert!(e.contains("leaves no room for data"), "{e}");
         let e = err(&[("ROOTFS_UBI_MAX_LEB_COUNT", "0")]);
