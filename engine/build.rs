@@ -406,16 +406,7 @@ impl Work for Build<'_> {
                 let dirs = StepDirs::new(&self.output.join("build"), &s.name);
                 rootfs::image_step(self, *format, &rootfs, &dirs)?
             }
-            StepKind::DiskImage => {
-                let parts: Vec<(String, String)> = s
-                    .deps
-                    .iter()
-                    .zip(dep_outputs)
-                    .map(|(d, out)| (self.plan.steps[*d].name.clone(), out.clone()))
-                    .collect();
-                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
-                crate::diskimage::disk_step(self, &parts, &dirs)?
-            }
+            StepKind::DiskImage => crate::diskimage::disk_step(self, step, dep_outputs)?,
         };
         self.store.put_action(
             &key,

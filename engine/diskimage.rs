@@ -13,13 +13,17 @@ use crate::store::EntryKind;
 use std::collections::BTreeMap;
 use std::fs;
 
-/// Run the step over `parts` (step name, output digest) and return the
-/// digest of its output.
-pub fn disk_step(build: &Build, parts: &[(String, String)], dirs: &StepDirs) -> Result<String> {
+/// Run plan step `step` over its dependencies' outputs and return the
+/// digest of its own.
+pub fn disk_step(build: &Build, step: usize, dep_outputs: &[String]) -> Result<String> {
     let (written, _, layout) = crate::imageopts::disk_layout(build.project, build.values)?
         .ok_or_else(|| {
             Error::Other("internal: disk-image step without DISK_IMAGE_LAYOUT".into())
         })?;
+    let s = &build.plan.steps[step];
+    let dirs = StepDirs::new(&build.output.join("build"), &s.name);
+    let parts = s.deps.iter().zip(dep_outputs);
+    let parts = parts.map(|(d, out)| (build.plan.steps[*d].name.as_str(), out));
     let store = build.store;
     let staging = dirs.base.join("images");
     remove_tree(&staging)?;
