@@ -183,10 +183,17 @@ impl<'a> Build<'a> {
             StepKind::RootfsImage(format) => {
                 let mut i = Inputs::new(&format!("rootfs-{}", format.name()));
                 self.add_options(&mut i, format.settings())?;
-                self.add_options(&mut i, &["SOURCE_DATE_EPOCH", "ROOTFS_DEVICE_TABLE"])?;
-                for (name, table) in self.device_tables() {
-                    i.add(format!("device-table {name}"), self.stats.file(&table)?);
+                if format.from_rootfs() {
+                    self.add_options(&mut i, &["SOURCE_DATE_EPOCH", "ROOTFS_DEVICE_TABLE"])?;
+                    for (name, table) in self.device_tables() {
+                        i.add(format!("device-table {name}"), self.stats.file(&table)?);
+                    }
                 }
+                i
+            }
+            StepKind::DiskImage => {
+                let mut i = Inputs::new("disk-image");
+                self.add_options(&mut i, &["DISK_IMAGE_LAYOUT", "SOURCE_DATE_EPOCH"])?;
                 i
             }
         };
@@ -483,6 +490,7 @@ impl Work for Build<'_> {
                 let dirs = StepDirs::new(&self.output.join("build"), &s.name);
                 rootfs::image_step(self, *format, &rootfs, &dirs)?
             }
+            StepKind::DiskImage => crate::diskimage::disk_step(self, step, dep_outputs)?,
         };
         self.store.put_action(
             &key,

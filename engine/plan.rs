@@ -1,5 +1,7 @@
-//! Planning: the selected packages and the assembly steps become a DAG of
-//! steps (petgraph), with unknown dependencies and cycles reported by name.
+//! Planning: the selected packages and the assembly steps (the root
+//! filesystem, one step per selected image format, the disk image) become a
+//! DAG of steps (petgraph), with unknown dependencies and cycles reported by
+//! name, and image settings that cannot work reported before anything runs.
 
 use crate::config::Value;
 use crate::error::{Error, Result};
@@ -17,6 +19,9 @@ pub enum StepKind {
     Rootfs,
     /// Write the root filesystem as a filesystem image.
     RootfsImage(ImageFormat),
+    /// Write the partitioned disk image `DISK_IMAGE_LAYOUT` describes from
+    /// the `images/` of every step before it.
+    DiskImage,
     /// Run the post-image scripts over every image.
     PostImage,
 }
@@ -28,14 +33,30 @@ pub enum ImageFormat {
     Tar,
     Ext4,
     Squashfs,
+    Ubifs,
+    /// The UBIFS image wrapped for raw flash; made from `rootfs-ubifs`'s
+    /// output, not from the root filesystem.
+    Ubi,
 }
 
+/// Every UBI geometry option (`rootfs-ubifs` derives its LEB size from them).
+const UBI_GEOMETRY: [&str; 6] = [
+    "ROOTFS_UBI_PEB_SIZE",
+    "ROOTFS_UBI_MIN_IO_SIZE",
+    "ROOTFS_UBI_SUB_PAGE_SIZE",
+    "ROOTFS_UBI_VID_HDR_OFFSET",
+    "ROOTFS_UBI_LEB_SIZE",
+    "ROOTFS_UBI_MAX_LEB_COUNT",
+];
+
 impl ImageFormat {
-    pub const ALL: [ImageFormat; 4] = [
+    pub const ALL: [ImageFormat; 6] = [
         ImageFormat::Cpio,
         ImageFormat::Tar,
         ImageFormat::Ext4,
         ImageFormat::Squashfs,
+        ImageFormat::Ubifs,
+        ImageFormat::Ubi,
     ];
 
     /// `cpio`, `tar`, … as in step names (`rootfs-cpio`).
@@ -45,6 +66,8 @@ impl ImageFormat {
             ImageFormat::Tar => "tar",
             ImageFormat::Ext4 => "ext4",
             ImageFormat::Squashfs => "squashfs",
+            ImageFormat::Ubifs => "ubifs",
+            ImageFormat::Ubi => "ubi",
         }
     }
 
@@ -55,11 +78,20 @@ impl ImageFormat {
             ImageFormat::Tar => "ROOTFS_TAR",
             ImageFormat::Ext4 => "ROOTFS_EXT4",
             ImageFormat::Squashfs => "ROOTFS_SQUASHFS",
+            ImageFormat::Ubifs => "ROOTFS_UBIFS",
+            ImageFormat::Ubi => "ROOTFS_UBI",
         }
     }
 
+    /// Whether the format is written from the root filesystem (with the
+    /// device tables); UBI wraps the UBIFS image instead.
+    pub fn from_rootfs(self) -> bool {
+        self != ImageFormat::Ubi
+    }
+
     /// The options the format's writer reads (besides the device tables and
-    /// SOURCE_DATE_EPOCH, which every format reads).
+    /// SOURCE_DATE_EPOCH, which every format written from the root
+    /// filesystem reads).
     pub fn settings(self) -> &'static [&'static str] {
         match self {
             ImageFormat::Cpio => &["ROOTFS_CPIO_COMPRESSION"],
@@ -71,6 +103,14 @@ impl ImageFormat {
                 "ROOTFS_EXT4_RESERVED",
             ],
             ImageFormat::Squashfs => &["ROOTFS_SQUASHFS_COMPRESSION"],
+            ImageFormat::Ubifs => &UBI_GEOMETRY,
+            ImageFormat::Ubi => &[
+                "ROOTFS_UBI_PEB_SIZE",
+                "ROOTFS_UBI_MIN_IO_SIZE",
+                "ROOTFS_UBI_SUB_PAGE_SIZE",
+                "ROOTFS_UBI_VID_HDR_OFFSET",
+                "ROOTFS_UBI_VOLUME_NAME",
+            ],
         }
     }
 }
@@ -202,23 +242,53 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
             kind: StepKind::Rootfs,
             deps: packages,
         });
-        for format in ImageFormat::ALL.into_iter().filter(|f| enabled(f.option())) {
+        // ROOTFS_UBI selects ROOTFS_UBIFS; rootfs-ubi reads its output.
+        let ubi = enabled(ImageFormat::Ubi.option());
+        let wanted = |f: &ImageFormat| enabled(f.option()) || (*f == ImageFormat::Ubifs && ubi);
+        for format in ImageFormat::ALL.into_iter().filter(wanted) {
+            let ubifs = StepKind::RootfsImage(ImageFormat::Ubifs);
+            let from = if format.from_rootfs() {
+                rootfs
+            } else {
+                steps
+                    .iter()
+                    .rposition(|s| s.kind == ubifs)
+                    .unwrap_or(rootfs)
+            };
             steps.push(Step {
                 name: format!("rootfs-{}", format.name()),
                 kind: StepKind::RootfsImage(format),
-                deps: vec![rootfs],
+                deps: vec![from],
             });
         }
-        let post_image = values
-            .get("POST_IMAGE_SCRIPT")
-            .is_some_and(|v| !v.as_text().trim().is_empty());
-        if post_image {
-            steps.push(Step {
-                name: "post-image".into(),
-                kind: StepKind::PostImage,
-                deps: (0..steps.len()).collect(),
-            });
+        if wanted(&ImageFormat::Ubifs) {
+            crate::imageopts::ubi_geometry(values)?;
         }
+        if ubi {
+            crate::imageopts::ubi_volume_name(values)?;
+        }
+    }
+    // The disk image reads what every step before it put in `images/`.
+    if crate::imageopts::disk_layout(project, values)?.is_some() {
+        let deps = (0..steps.len())
+            .filter(|i| steps[*i].kind != StepKind::Rootfs)
+            .collect();
+        steps.push(Step {
+            name: "disk-image".into(),
+            kind: StepKind::DiskImage,
+            deps,
+        });
+    }
+    // The post-image scripts see every image, the disk image included.
+    let post_image = values
+        .get("POST_IMAGE_SCRIPT")
+        .is_some_and(|v| !v.as_text().trim().is_empty());
+    if post_image && !steps.is_empty() {
+        steps.push(Step {
+            name: "post-image".into(),
+            kind: StepKind::PostImage,
+            deps: (0..steps.len()).collect(),
+        });
     }
     Ok(Plan { steps })
 }

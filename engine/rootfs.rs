@@ -1,9 +1,10 @@
 //! The root filesystem's two ends: the selected packages' `target/` trees
 //! merged in dependency order (a pure manifest operation: no file is
 //! copied; the rest of the `rootfs` step is in [`crate::assembly`]), and the
-//! images each format option selects (cpio, tar, ext4, squashfs) written
-//! from the assembled tree with ownership, modes and device nodes taken from
-//! metadata (users tables, device tables), never from the build user.
+//! images each format option selects (cpio, tar, ext4, squashfs, UBIFS, and
+//! UBI wrapping the UBIFS image) written from the assembled tree with
+//! ownership, modes and device nodes taken from metadata (users tables,
+//! device tables), never from the build user.
 
 use crate::assembly::USERS_META;
 use crate::build::Build;
@@ -59,7 +60,9 @@ pub fn merge(
 }
 
 /// Write the merged tree as one image format into the step's `images/`:
-/// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4`, `rootfs.squashfs`.
+/// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4`, `rootfs.squashfs`,
+/// `rootfs.ubifs`; or, for UBI, wrap `rootfs.ubifs` of the output `rootfs`
+/// (then the `rootfs-ubifs` step's) into `rootfs.ubi`.
 pub fn image_step(
     build: &Build,
     format: ImageFormat,
@@ -68,6 +71,24 @@ pub fn image_step(
 ) -> Result<String> {
     let store = build.store;
     let manifest = store.manifest(rootfs)?;
+    let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
+    if format == ImageFormat::Ubi {
+        let ubifs = manifest
+            .subtree("images")
+            .into_iter()
+            .find_map(|e| match e.kind {
+                EntryKind::File { digest, .. } if e.path == "rootfs.ubifs" => Some(digest),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Other("internal: rootfs-ubifs made no rootfs.ubifs".into()))?;
+        let geometry = crate::imageopts::ubi_geometry(build.values)?;
+        let volume = crate::imageopts::ubi_volume_name(build.values)?;
+        dirs.fresh_out()?;
+        let path = dirs.out.join("images/rootfs.ubi");
+        crate::image::ubi::write_ubi(&store.blob_path(&ubifs), &geometry, &volume, rootfs, &path)
+            .map_err(image_err)?;
+        return Ok(store.put_tree(&dirs.out)?.0);
+    }
     let mut list = image_entries(store, &manifest);
     // Home directories from the users tables, then the device tables.
     if let Some(Entry {
@@ -96,7 +117,6 @@ pub fn image_step(
     let epoch = u32::try_from(int("SOURCE_DATE_EPOCH")).unwrap_or(0);
     dirs.fresh_out()?;
     let images = dirs.out.join("images");
-    let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
     match format {
         ImageFormat::Cpio => {
             let (compression, suffix) = match value("ROOTFS_CPIO_COMPRESSION").as_str() {
@@ -132,6 +152,18 @@ pub fn image_step(
             write_squashfs(&list, compression, epoch, &images.join("rootfs.squashfs"))
                 .map_err(image_err)?;
         }
+        ImageFormat::Ubifs => {
+            let geometry = crate::imageopts::ubi_geometry(build.values)?;
+            crate::image::ubi::write_ubifs(
+                &list,
+                &geometry,
+                rootfs,
+                epoch,
+                &images.join("rootfs.ubifs"),
+            )
+            .map_err(image_err)?;
+        }
+        ImageFormat::Ubi => {}
     }
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)

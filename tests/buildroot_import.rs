@@ -96,11 +96,15 @@ fn buildroots_vexpress_defconfig_is_refused_naming_every_unhonoured_setting() {
             ":11: BR2_ROOTFS_POST_SCRIPT_ARGS=\"$(BR2_DEFCONFIG)\" (forge cannot resolve `$(BR2_DEFCONFIG)`: write the value without it)",
             ":13: BR2_LINUX_KERNEL_CUSTOM_VERSION=y",
             ":14: BR2_LINUX_KERNEL_CUSTOM_VERSION_VALUE=\"6.18.7\"",
-            ":18: BR2_TARGET_ROOTFS_EXT2=y",
-            ":19: BR2_TARGET_ROOTFS_EXT2_SIZE=\"64M\"",
             ":21: BR2_PACKAGE_HOST_QEMU=y",
             ":22: BR2_PACKAGE_HOST_QEMU_SYSTEM_MODE=y",
-            // Not a line: Buildroot builds its own toolchain unless told not to.
+            // Not lines: Buildroot's ext2/3/4 image is ext2 and without the
+            // 64bit feature unless told otherwise, which forge's ext4 is not.
+            ": BR2_TARGET_ROOTFS_EXT2_2r1=y (not in the file: Buildroot's default for \"ext2/3/4 variant\")",
+            ": BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\" (not in the file: Buildroot's default; \
+             forge's ext4 images have mke2fs's own ext4 features, 64bit included; \
+             write BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"\" to accept them)",
+            // Buildroot builds its own toolchain unless told not to.
             ": BR2_TOOLCHAIN_BUILDROOT=y (not in the file: Buildroot's default for \"Toolchain type\")",
         ],
         "{err}"

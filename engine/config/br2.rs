@@ -300,7 +300,13 @@ fn translate_one(
             }
             Vec::new()
         }
-        Known::Rule(Rule::Only { value, why }) if s.value != *value => {
+        Known::Rule(Rule::Only { when, .. }) if !holds(when, env) => {
+            return match s.value.as_str() {
+                "n" | "" => Ok(Vec::new()),
+                _ => Err(no_effect(when)),
+            };
+        }
+        Known::Rule(Rule::Only { value, why, .. }) if s.value != *value => {
             return Err(Outcome::Unsupported(Some(why.clone())));
         }
         Known::Rule(Rule::Only { .. }) => Vec::new(),

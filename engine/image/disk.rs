@@ -25,10 +25,37 @@ const ALIGN: u64 = 1 << 20;
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DiskLayout {
+    /// The image's file name (in `images/` when built as a step).
+    #[serde(default = "default_name")]
+    pub name: String,
     pub table: PartitionTable,
     /// Any string; disk and partition ids and FAT volume ids derive from it.
     pub seed: String,
     pub partitions: Vec<Partition>,
+    /// Total size in bytes, a multiple of 512 (e.g. a power of two, which
+    /// qemu's SD card needs); by default just large enough.
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+fn default_name() -> String {
+    "disk.img".into()
+}
+
+impl DiskLayout {
+    /// The files the layout reads, relative to its base dir as written:
+    /// partition images and FAT files' sources, in layout order.
+    pub fn inputs(&self) -> Vec<&Path> {
+        let mut out = Vec::new();
+        for p in &self.partitions {
+            match &p.content {
+                Content::Empty => {}
+                Content::File(f) => out.push(f.as_path()),
+                Content::Fat { files, .. } => out.extend(files.iter().map(|f| f.source.as_path())),
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -68,10 +95,21 @@ pub enum Content {
 
 /// Parses a layout from `text`, read from `file` (for messages).
 pub fn parse_layout(file: &Path, text: &str) -> Result<DiskLayout, ImageError> {
-    ron::from_str(text).map_err(|e| ImageError::Invalid {
+    // `size: 134217728` rather than `size: Some(134217728)`.
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let layout: DiskLayout = options.from_str(text).map_err(|e| ImageError::Invalid {
         image: file.into(),
         reason: format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code),
-    })
+    })?;
+    let n = &layout.name;
+    if n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\', '\0']) {
+        return Err(ImageError::Invalid {
+            image: file.into(),
+            reason: format!("field `name`: `{n}` is not a plain file name"),
+        });
+    }
+    Ok(layout)
 }
 
 /// Where each partition goes, in sectors: (start, size).
@@ -115,7 +153,16 @@ fn place(image: &Path, layout: &DiskLayout) -> Result<(Vec<(u64, u64)>, u64), Im
     if layout.table == PartitionTable::Gpt {
         next += ALIGN;
     }
-    Ok((placed, next))
+    match layout.size {
+        Some(size) if !size.is_multiple_of(SECTOR) => Err(invalid(format!(
+            "disk size {size} is not a multiple of 512"
+        ))),
+        Some(size) if size < next => Err(invalid(format!(
+            "disk size {size} is smaller than the {next} bytes its partitions need"
+        ))),
+        Some(size) => Ok((placed, size)),
+        None => Ok((placed, next)),
+    }
 }
 
 /// The `sfdisk` script for the layout.
@@ -229,156 +276,5 @@ pub fn write_disk(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn layout(table: &str) -> String {
-        format!(
-            r#"(
-    table: {table},
-    seed: "test-board",
-    partitions: [
-        (name: "boot", size: 8388608, type: "{}", bootable: true,
-         content: Fat(label: "BOOT", files: [
-            (source: "zImage", dest: "zImage"),
-            (source: "board.dtb", dest: "dtbs/vendor/board.dtb"),
-         ])),
-        (name: "rootfs", size: 4194304, type: "{}", content: File("rootfs.img")),
-        (name: "data", size: 1048576, type: "{}", content: Empty),
-    ],
-)"#,
-            if table == "Gpt" { "U" } else { "c" },
-            if table == "Gpt" { "L" } else { "83" },
-            if table == "Gpt" { "L" } else { "83" },
-        )
-    }
-
-    fn inputs(dir: &Path) {
-        fs::write(dir.join("zImage"), b"kernel bytes").unwrap();
-        fs::write(dir.join("board.dtb"), b"\xd0\x0d\xfe\xed dtb").unwrap();
-        let mut root = vec![0u8; 3 << 20];
-        root[..4].copy_from_slice(b"ROOT");
-        root[(2 << 20) + 5] = 0x5a;
-        fs::write(dir.join("rootfs.img"), root).unwrap();
-    }
-
-    fn tool(cmd: &str, args: &[&str], img: &Path) -> String {
-        let mut c = Command::new(find_tool(Path::new("test"), cmd, "fdisk or mtools").unwrap());
-        c.args(args);
-        if !img.as_os_str().is_empty() {
-            c.arg(img);
-        }
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    #[test]
-    fn gpt_and_mbr_disks_have_partitions_fat_files_and_same_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        inputs(dir.path());
-        for table in ["Gpt", "Mbr"] {
-            let l = parse_layout(Path::new("disk.ron"), &layout(table)).unwrap();
-            let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
-            write_disk(&l, dir.path(), 1_700_000_000, &a).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(1100));
-            write_disk(&l, dir.path(), 1_700_000_000, &b).unwrap();
-            let bytes = fs::read(&a).unwrap();
-            assert!(bytes == fs::read(&b).unwrap(), "{table}: not reproducible");
-
-            let dump = tool("sfdisk", &["-d"], &a);
-            let parts: Vec<String> = dump
-                .lines()
-                .filter(|l| l.contains("start="))
-                .map(|l| {
-                    l.split_once(':')
-                        .unwrap()
-                        .1
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
-            let id = |i: usize| seeded_uuid("test-board", &format!("partition {i}")).to_uppercase();
-            let want: Vec<String> = if table == "Gpt" {
-                vec![
-                    format!(
-                        "start= 2048, size= 16384, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid={}, name=\"boot\"",
-                        id(0)
-                    ),
-                    format!(
-                        "start= 18432, size= 8192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid={}, name=\"rootfs\"",
-                        id(1)
-                    ),
-                    format!(
-                        "start= 26624, size= 2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid={}, name=\"data\"",
-                        id(2)
-                    ),
-                ]
-            } else {
-                vec![
-                    "start= 2048, size= 16384, type=c, bootable".into(),
-                    "start= 18432, size= 8192, type=83".into(),
-                    "start= 26624, size= 2048, type=83".into(),
-                ]
-            };
-            assert_eq!(parts, want, "{dump}");
-            let disk_id = seeded_uuid("test-board", "disk id");
-            assert!(
-                dump.to_lowercase().contains(&if table == "Gpt" {
-                    disk_id
-                } else {
-                    format!("0x{}", &disk_id[..8])
-                }),
-                "{dump}"
-            );
-
-            let fat = format!("{}@@{}", a.display(), 2048 * 512);
-            let root = tool("mdir", &["-i", &fat, "-b", "-/", "::"], Path::new(""));
-            assert_eq!(
-                root.lines().collect::<Vec<_>>(),
-                [
-                    "::/dtbs/",
-                    "::/zImage",
-                    "::/dtbs/vendor/",
-                    "::/dtbs/vendor/board.dtb"
-                ],
-                "{root}"
-            );
-            let info = tool("mdir", &["-i", &fat, "::"], Path::new(""));
-            assert!(info.contains("2023-11-14  22:13"), "{info}");
-            let rootfs = 18432 * 512;
-            assert_eq!(&bytes[rootfs..rootfs + 4], b"ROOT");
-            assert_eq!(bytes[rootfs + (2 << 20) + 5], 0x5a);
-        }
-    }
-
-    #[test]
-    fn layout_errors_are_reported() {
-        let err = parse_layout(
-            Path::new("d.ron"),
-            "(table: Gpt, seed: \"s\", partitions: [(nam: \"x\")])",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.starts_with("d.ron: 1:"), "{err}");
-        let dir = tempfile::tempdir().unwrap();
-        inputs(dir.path());
-        let mut l = parse_layout(Path::new("d.ron"), &layout("Gpt")).unwrap();
-        l.partitions[1].size = 1 << 20; // rootfs.img is 3 MiB
-        let out = dir.path().join("x.img");
-        let err = write_disk(&l, dir.path(), 0, &out).unwrap_err().to_string();
-        assert!(
-            err.contains("does not fit its 1048576-byte partition"),
-            "{err}"
-        );
-        l.partitions[1].size = 1000;
-        let err = write_disk(&l, dir.path(), 0, &out).unwrap_err().to_string();
-        assert!(err.contains("not a positive multiple of 512"), "{err}");
-        assert!(!out.exists());
-    }
-}
+#[path = "disk_tests.rs"]
+mod tests;

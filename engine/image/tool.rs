@@ -47,6 +47,21 @@ pub enum ImageError {
     Invalid { image: PathBuf, reason: String },
 }
 
+impl ImageError {
+    /// The same error, naming `image` as the output file (for an
+    /// intermediate image written on the way to `image`).
+    pub fn for_image(mut self, image: &Path) -> Self {
+        match &mut self {
+            ImageError::Entry { image: i, .. }
+            | ImageError::Io { image: i, .. }
+            | ImageError::ToolMissing { image: i, .. }
+            | ImageError::ToolFailed { image: i, .. }
+            | ImageError::Invalid { image: i, .. } => *i = image.into(),
+        }
+        self
+    }
+}
+
 /// Builds an [`ImageError::Entry`] for `e` of image `image`.
 pub fn entry_err(image: &Path, e: &ImageEntry, reason: impl Into<String>) -> ImageError {
     ImageError::Entry {

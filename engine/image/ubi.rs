@@ -4,7 +4,8 @@
 //! what `mkfs.ubifs` takes from the clock or the staging files (superblock
 //! UUID, inode atime/ctime/mtime) and re-sealing those nodes' CRCs, then
 //! wrapped in a one-volume UBI image by `ubinize` with a fixed image
-//! sequence number.
+//! sequence number. The UBIFS image can be written alone ([`write_ubifs`]),
+//! as Buildroot's `rootfs.ubifs`, and wrapped later ([`write_ubi`]).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -145,28 +146,20 @@ fn pin_ubifs(img: &mut [u8], leb_size: usize, uuid: &[u8; 16], mtime: u32) -> Re
 }
 
 /// Writes `entries` (validated: see `add_missing_parents` and
-/// `sort_entries`) as a UBIFS volume named `volume_name` inside a UBI image
-/// at `path`. Every timestamp is `mtime`; the UBIFS UUID and the UBI image
-/// sequence number derive from `uuid_seed`, so the same inputs give the
-/// same bytes. The volume is dynamic with `autoresize`. Needs `mkfs.ubifs`
-/// and `ubinize` (Debian package `mtd-utils`, 2.1 or later).
-pub fn write_ubifs_ubi(
+/// `sort_entries`) as a UBIFS image at `path`, for the flash described by
+/// `geometry` (its min I/O size, LEB size and maximum LEB count). Every
+/// timestamp is `mtime` and the UUID derives from `uuid_seed`, so the same
+/// inputs give the same bytes. Needs `mkfs.ubifs` (Debian package
+/// `mtd-utils`, 2.1 or later).
+pub fn write_ubifs(
     entries: &[ImageEntry],
     geometry: &UbiGeometry,
-    volume_name: &str,
     uuid_seed: &str,
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
     validate(path, entries)?;
-    if volume_name.is_empty() || !volume_name.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ImageError::Invalid {
-            image: path.into(),
-            reason: format!("volume name `{volume_name}` must be non-empty printable ASCII"),
-        });
-    }
     let mkfs = find_tool(path, "mkfs.ubifs", MTD_UTILS)?;
-    let ubinize = find_tool(path, "ubinize", MTD_UTILS)?;
     let dir =
         tempfile::tempdir().map_err(io_err(path, "creating a staging directory for", path))?;
     let root = dir.path().join("root");
@@ -174,50 +167,88 @@ pub fn write_ubifs_ubi(
     stage_tree(path, entries, mtime, &root)?;
     let table = dir.path().join("devtable");
     fs::write(&table, device_table(path, entries)?).map_err(io_err(path, "writing", &table))?;
-    let ubifs = dir.path().join("volume.ubifs");
     let g = geometry;
-    let mut cmd = Command::new(&mkfs);
-    cmd.arg("-r")
-        .arg(&root)
-        .arg("-o")
-        .arg(&ubifs)
-        .arg("-D")
-        .arg(&table);
-    cmd.args([
-        "-U",
-        "-y",
-        "-m",
-        &g.min_io_size.to_string(),
-        "-e",
-        &g.leb_size.to_string(),
-    ]);
-    cmd.args(["-c", &g.max_leb_count.to_string()]);
-    run_tool(path, "mkfs.ubifs", MTD_UTILS, &mut cmd)?;
+    let uuid = seeded_uuid_bytes(path, uuid_seed)?;
+    write_atomically(path, |tmp| {
+        let mut cmd = Command::new(&mkfs);
+        cmd.arg("-r")
+            .arg(&root)
+            .arg("-o")
+            .arg(tmp)
+            .arg("-D")
+            .arg(&table);
+        cmd.args([
+            "-U",
+            "-y",
+            "-m",
+            &g.min_io_size.to_string(),
+            "-e",
+            &g.leb_size.to_string(),
+        ]);
+        cmd.args(["-c", &g.max_leb_count.to_string()]);
+        run_tool(path, "mkfs.ubifs", MTD_UTILS, &mut cmd)?;
+        let mut img = fs::read(tmp).map_err(io_err(path, "reading", tmp))?;
+        pin_ubifs(&mut img, g.leb_size as usize, &uuid, mtime).map_err(|reason| {
+            ImageError::ToolFailed {
+                image: path.into(),
+                tool: "mkfs.ubifs".into(),
+                status: "wrote an image forge cannot make reproducible".into(),
+                stderr: reason,
+            }
+        })?;
+        fs::write(tmp, &img).map_err(io_err(path, "writing", tmp))
+    })
+}
 
+/// The 16 UUID bytes `uuid_seed` gives; the UBI image sequence number is
+/// taken from them too.
+fn seeded_uuid_bytes(path: &Path, uuid_seed: &str) -> Result<[u8; 16], ImageError> {
     let uuid_text = seeded_uuid(uuid_seed, "ubifs uuid").replace('-', "");
     let mut uuid = [0u8; 16];
     hex::decode_to_slice(&uuid_text, &mut uuid).map_err(|e| ImageError::Invalid {
         image: path.into(),
         reason: format!("internal: bad uuid: {e}"),
     })?;
-    let mut img = fs::read(&ubifs).map_err(io_err(path, "reading", &ubifs))?;
-    pin_ubifs(&mut img, g.leb_size as usize, &uuid, mtime).map_err(|reason| {
-        ImageError::ToolFailed {
-            image: path.into(),
-            tool: "mkfs.ubifs".into(),
-            status: "wrote an image forge cannot make reproducible".into(),
-            stderr: reason,
-        }
-    })?;
-    fs::write(&ubifs, &img).map_err(io_err(path, "writing", &ubifs))?;
+    Ok(uuid)
+}
 
+/// Wraps the UBIFS image `ubifs` in a UBI image at `path`: one dynamic
+/// volume named `volume_name` with `autoresize`, for the flash described by
+/// `geometry` (min I/O, PEB and sub-page sizes, VID header offset). The
+/// image sequence number derives from `uuid_seed`. Needs `ubinize`
+/// (Debian package `mtd-utils`).
+pub fn write_ubi(
+    ubifs: &Path,
+    geometry: &UbiGeometry,
+    volume_name: &str,
+    uuid_seed: &str,
+    path: &Path,
+) -> Result<(), ImageError> {
+    if volume_name.is_empty()
+        || volume_name.len() > 127
+        || !volume_name
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | '#'))
+    {
+        return Err(ImageError::Invalid {
+            image: path.into(),
+            reason: format!(
+                "volume name `{volume_name}` must be 1 to 127 printable ASCII characters, without `;` or `#`"
+            ),
+        });
+    }
+    let ubinize = find_tool(path, "ubinize", MTD_UTILS)?;
+    let dir =
+        tempfile::tempdir().map_err(io_err(path, "creating a scratch directory for", path))?;
     let ini = dir.path().join("ubinize.ini");
     let text = format!(
-        "[{volume_name}]\nmode=ubi\nimage={}\nvol_id=0\nvol_type=dynamic\nvol_name={volume_name}\nvol_flags=autoresize\n",
+        "[volume]\nmode=ubi\nimage={}\nvol_id=0\nvol_type=dynamic\nvol_name={volume_name}\nvol_flags=autoresize\n",
         ubifs.display()
     );
     fs::write(&ini, text).map_err(io_err(path, "writing", &ini))?;
+    let uuid = seeded_uuid_bytes(path, uuid_seed)?;
     let seq = u32::from_le_bytes([uuid[0], uuid[1], uuid[2], uuid[3]]) & 0x7fff_ffff;
+    let g = geometry;
     write_atomically(path, |tmp| {
         let mut cmd = Command::new(&ubinize);
         cmd.arg("-o").arg(tmp);
@@ -239,6 +270,23 @@ pub fn write_ubifs_ubi(
         cmd.arg(&ini);
         run_tool(path, "ubinize", MTD_UTILS, &mut cmd).map(|_| ())
     })
+}
+
+/// [`write_ubifs`] then [`write_ubi`]: `entries` as a UBIFS volume named
+/// `volume_name` inside a UBI image at `path`.
+pub fn write_ubifs_ubi(
+    entries: &[ImageEntry],
+    geometry: &UbiGeometry,
+    volume_name: &str,
+    uuid_seed: &str,
+    mtime: u32,
+    path: &Path,
+) -> Result<(), ImageError> {
+    let dir =
+        tempfile::tempdir().map_err(io_err(path, "creating a staging directory for", path))?;
+    let ubifs = dir.path().join("volume.ubifs");
+    write_ubifs(entries, geometry, uuid_seed, mtime, &ubifs).map_err(|e| e.for_image(path))?;
+    write_ubi(&ubifs, geometry, volume_name, uuid_seed, path)
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ pub fn holds(conds: &[String], env: &Env) -> bool {
     })
 }
 
-/// Adds Buildroot's defaults the file does not override, until none applies.
+/// Adds Buildroot's defaults the file does not override, and the bools
+/// selected by those that are y, until none applies.
 pub fn apply_defaults(table: &Table, env: &mut Env, forge_named: &BTreeMap<&str, &Assignment>) {
     // forge options set by a forge-name line or by an explicit Buildroot line
     let mut taken: Vec<&str> = forge_named.keys().copied().collect();
@@ -54,6 +55,14 @@ pub fn apply_defaults(table: &Table, env: &mut Env, forge_named: &BTreeMap<&str,
     loop {
         let mut added = Vec::new();
         for (sym, rule) in &table.symbols {
+            if let Rule::Value { select, .. } = rule
+                && is_y(env, sym)
+            {
+                let unset = select.iter().filter(|s| !env.contains_key(*s));
+                added.extend(unset.map(|s| (s.clone(), implied("y", None))));
+            }
+        }
+        for (sym, rule) in &table.symbols {
             let (value, when, to) = match rule {
                 Rule::Value {
                     to,
@@ -61,6 +70,11 @@ pub fn apply_defaults(table: &Table, env: &mut Env, forge_named: &BTreeMap<&str,
                     default: Some(d),
                     ..
                 } => (d.as_str(), &when[..], Some(to.as_str())),
+                Rule::Only {
+                    when,
+                    default: Some(d),
+                    ..
+                } => (d.as_str(), &when[..], None),
                 Rule::Absent { default: true } => ("y", &[][..], None),
                 _ => continue,
             };

@@ -63,6 +63,10 @@ pub enum Rule {
         /// Buildroot's default, applied when the file does not set it.
         #[serde(default)]
         default: Option<String>,
+        /// Bools this one sets to y when it is y (Kconfig `select`), unless
+        /// the file sets them.
+        #[serde(default)]
+        select: Vec<String>,
     },
     /// A bool that only enables other symbols.
     Gate {
@@ -76,8 +80,17 @@ pub enum Rule {
         #[serde(default)]
         default: bool,
     },
-    /// Honoured only with `value`; `why` says what to do instead.
-    Only { value: String, why: String },
+    /// Honoured only with `value`; `why` says what to do instead. Under
+    /// `when` (Buildroot offers it only then), Buildroot's `default`
+    /// applies when the file does not set it.
+    Only {
+        value: String,
+        why: String,
+        #[serde(default)]
+        when: Vec<String>,
+        #[serde(default)]
+        default: Option<String>,
+    },
 }
 
 /// How a value is translated (see `values`).
@@ -93,6 +106,8 @@ pub enum How {
     Dts,
     /// A `file://` URL becomes its path.
     FileUrl,
+    /// A size with an optional k/m/g/t suffix (none: KiB) in whole MiB.
+    MiB,
 }
 
 /// What the table says about one symbol.
@@ -187,8 +202,13 @@ pub fn parse_table(path: &Path, text: &str) -> Result<Table, Br2Error> {
     }
     for (sym, rule) in &table.symbols {
         check_symbol(sym.strip_suffix('*').unwrap_or(sym)).map_err(|m| fail(sym, m))?;
-        if let Rule::Value { when, .. } | Rule::Gate { when } = rule {
+        if let Rule::Value { when, .. } | Rule::Gate { when } | Rule::Only { when, .. } = rule {
             check_conditions(when).map_err(|m| fail(sym, m))?;
+        }
+        if let Rule::Value { select, .. } = rule {
+            for s in select {
+                check_symbol(s).map_err(|m| fail(sym, m))?;
+            }
         }
     }
     Ok(table)

@@ -26,7 +26,38 @@ pub fn translate(how: &How, text: &str, target: Target) -> Result<String, String
         How::Paths => paths(&text),
         How::Dts => dts(&text, target),
         How::FileUrl => file_url(&text),
+        How::MiB => mib(&text),
     }
+}
+
+/// Buildroot's image size (`60M`, `1g`, `65536`: a k, m, g or t suffix,
+/// KiB without one) as a whole number of MiB.
+fn mib(text: &str) -> Result<String, String> {
+    let t = plain(text)?.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_lowercase() {
+                'k' => 10,
+                'm' => 20,
+                'g' => 30,
+                't' => 40,
+                _ => return Err(format!("`{t}` is not a size (a number with k, m, g or t)")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 10),
+    };
+    let bytes = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_shl(shift).filter(|b| b >> shift == n))
+        .ok_or_else(|| format!("`{t}` is not a size (a number with k, m, g or t)"))?;
+    if bytes == 0 || bytes % (1 << 20) != 0 {
+        return Err(format!(
+            "forge sizes the image in whole MiB; `{t}` is not a positive number of MiB"
+        ));
+    }
+    Ok((bytes >> 20).to_string())
 }
 
 /// `text` when it holds no variable forge cannot resolve.
