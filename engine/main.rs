@@ -156,7 +156,12 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         Some("menuconfig") => forge::menuconfig::run(&project, &output),
         Some("run") => {
             let (values, _) = session::load_config(&project, &output)?;
-            let mut cmd = forge::qemu::command(&values, &output.join("images"), cli.serial_only)?;
+            let mode = if cli.serial_only {
+                forge::qemu::Mode::Serial
+            } else {
+                forge::qemu::Mode::Window
+            };
+            let mut cmd = forge::qemu::command(&values, &output.join("images"), mode)?;
             eprintln!("{}", forge::qemu::shell_line(&cmd));
             use std::os::unix::process::CommandExt;
             let err = cmd.exec();
