@@ -5,6 +5,7 @@
 //! store → assemble. See ARCHITECTURE.md for the module map.
 
 pub mod archive;
+pub mod boardtest;
 pub mod build;
 pub mod config;
 pub mod configcmd;

@@ -24,7 +24,8 @@ use std::process::ExitCode;
     forge <pkg>-menuconfig           the package's own configurator (linux, busybox)\n  \
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
-    forge run [--serial-only]        boot the images in qemu")]
+    forge run [--serial-only]        boot the images in qemu\n  \
+    forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu")]
 struct Cli {
     /// Verb, package name or defconfig path.
     args: Vec<String>,
@@ -166,6 +167,15 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             use std::os::unix::process::CommandExt;
             let err = cmd.exec();
             Err(Error::Other(format!("cannot start qemu: {err}")))
+        }
+        Some("test") => {
+            let (values, _) = session::load_config(&project, &output)?;
+            let summary =
+                forge::boardtest::run(&project, &output, &values, &args[1..], &mut |line| {
+                    eprintln!("{line}")
+                })?;
+            eprintln!("{summary}");
+            Ok(())
         }
         Some("why") => {
             let step = args
