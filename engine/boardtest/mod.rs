@@ -93,10 +93,11 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} test{}, {} steps passed in {:.1} s; console log: {}",
+            "{} test{}, {} step{} passed in {:.1} s; console log: {}",
             self.tests,
             if self.tests == 1 { "" } else { "s" },
             self.steps,
+            if self.steps == 1 { "" } else { "s" },
             self.elapsed.as_secs_f64(),
             self.log.display()
         )
