@@ -23,6 +23,9 @@ pub enum Error {
     Archive(#[from] crate::archive::ArchiveError),
     #[error(transparent)]
     Fetch(#[from] crate::fetch::FetchError),
+    /// A runtime test (`forge test`) failed, or its file is wrong.
+    #[error(transparent)]
+    Test(Box<crate::boardtest::TestError>),
     #[error("{0}")]
     Other(String),
 }
@@ -39,5 +42,11 @@ impl Error {
 impl From<crate::config::ConfigError> for Error {
     fn from(e: crate::config::ConfigError) -> Self {
         Error::Config(Box::new(e))
+    }
+}
+
+impl From<crate::boardtest::TestError> for Error {
+    fn from(e: crate::boardtest::TestError) -> Self {
+        Error::Test(Box::new(e))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod assembly;
+pub mod boardtest;
 pub mod build;
 pub mod config;
 pub mod configcmd;

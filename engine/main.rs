@@ -24,7 +24,8 @@ use std::process::ExitCode;
     forge <pkg>-menuconfig           the package's own configurator (linux, busybox)\n  \
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
-    forge run [--serial-only]        boot the images in qemu")]
+    forge run [--serial-only]        boot the images in qemu\n  \
+    forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu")]
 struct Cli {
     /// Verb, package name or defconfig path.
     args: Vec<String>,
@@ -156,11 +157,25 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         Some("menuconfig") => forge::menuconfig::run(&project, &output),
         Some("run") => {
             let (values, _) = session::load_config(&project, &output)?;
-            let mut cmd = forge::qemu::command(&values, &output.join("images"), cli.serial_only)?;
+            let mode = if cli.serial_only {
+                forge::qemu::Mode::Serial
+            } else {
+                forge::qemu::Mode::Window
+            };
+            let mut cmd = forge::qemu::command(&values, &output.join("images"), mode)?;
             eprintln!("{}", forge::qemu::shell_line(&cmd));
             use std::os::unix::process::CommandExt;
             let err = cmd.exec();
             Err(Error::Other(format!("cannot start qemu: {err}")))
+        }
+        Some("test") => {
+            let (values, _) = session::load_config(&project, &output)?;
+            let summary =
+                forge::boardtest::run(&project, &output, &values, &args[1..], &mut |line| {
+                    eprintln!("{line}")
+                })?;
+            eprintln!("{summary}");
+            Ok(())
         }
         Some("why") => {
             let step = args

@@ -294,7 +294,7 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
 }
 
 /// Turn ron's error codes into sentences that name the field at fault.
-fn describe_ron_error(code: &ron::error::Error) -> String {
+pub(crate) fn describe_ron_error(code: &ron::error::Error) -> String {
     use ron::error::Error as E;
     match code {
         E::NoSuchStructField {

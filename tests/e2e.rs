@@ -1,6 +1,10 @@
 //! End to end: the demo board built from an empty cache out of Debian's
-//! packages, booted in qemu-system-arm to a shell driven over the serial
-//! console; then the no-op, cache-restore and kernel-config rebuilds.
+//! packages and checked by `forge test` (qemu-system-arm driven over the
+//! serial console: login, users, setuid bit, device nodes); failing runtime
+//! tests and what they report; then the no-op, kernel-config and
+//! cache-restore rebuilds; a drive that `forge test` must not write to; last,
+//! the SD-card twin of the board, booted from its disk image, passing the
+//! same runtime tests.
 //!
 //! Slow (a kernel build); run with the rest by `cargo test`. Needs the host
 //! packages `.ci/run` installs.
@@ -8,94 +12,85 @@
 mod common;
 
 use common::{Tree, steps_with};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BOARD: &str = "qemu_arm_vexpress";
 const DEFCONFIG: &str = "boards/qemu_arm_vexpress_defconfig";
 const FRAGMENT: &str = "boards/qemu_arm_vexpress/linux-local.fragment";
+const SD_BOARD: &str = "qemu_arm_vexpress_sd";
+const SD_DEFCONFIG: &str = "boards/qemu_arm_vexpress_sd_defconfig";
 
-/// qemu, killed and reaped however the test ends.
-struct Qemu {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    transcript: String,
+/// This test's own runtime tests, beside the board's; they run with a root
+/// shell on the console (SYSTEM_GETTY_PORT="") instead of the board's login.
+const E2E_TESTS: &str = "e2e-tests.ron";
+const E2E_TESTS_RON: &str = r#"// Runtime tests of tests/e2e.rs.
+Tests(
+    fail: ["Kernel panic"],
+    tests: [
+        Test(name: "never", steps: [
+            Expect(pattern: "forge: system is up", timeout: 180),
+            Send("echo e2e-$((6*7))"),
+            Expect("^e2e-42$"),
+            Expect(pattern: "^this never appears$", timeout: 3),
+        ]),
+        Test(name: "panic", steps: [
+            Expect(pattern: "forge: system is up", timeout: 180),
+            Send("printf 'Kernel %s\n' panic"),
+            Expect(pattern: "this never appears either", timeout: 120),
+        ]),
+        Test(name: "localversion", steps: [
+            Expect(pattern: "forge: system is up", timeout: 180),
+            Send("uname -r"),
+            Expect("-forge-test$"),
+        ]),
+        Test(name: "drive", steps: [
+            Expect(pattern: "forge: system is up", timeout: 180),
+            Run("test -b /dev/mmcblk0"),
+            Run(command: "echo e2e-drive-marker | dd of=/dev/mmcblk0 conv=fsync", timeout: 60),
+            Run("head -c 16 /dev/mmcblk0 | grep -q e2e-drive-marker"),
+        ]),
+    ],
+)
+"#;
+
+/// `E2E_TESTS:line:col` of the first occurrence of `needle`.
+fn e2e_location(needle: &str) -> String {
+    let at = E2E_TESTS_RON.find(needle).expect("needle");
+    let before = &E2E_TESTS_RON[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{E2E_TESTS}:{line}:{col}")
 }
 
-impl Drop for Qemu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn console_log(t: &Tree) -> String {
+    String::from_utf8(t.read(&format!("output/{BOARD}/logs/test-console.log"))).expect("utf8")
 }
 
-impl Qemu {
-    fn boot(t: &Tree) -> Qemu {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_forge"))
-            .args(["run", "--serial-only"])
-            .current_dir(&t.root)
-            .env("FORGE_CACHE_DIR", &t.cache)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("forge run");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // The console sends \r\n and partial lines; split on \n.
-            let mut reader = BufReader::new(stdout);
-            let mut buf = Vec::new();
-            while reader
-                .read_until(b'\n', &mut buf)
-                .map(|n| n > 0)
-                .unwrap_or(false)
-            {
-                let line = String::from_utf8_lossy(&buf).replace('\r', "");
-                if tx.send(line).is_err() {
-                    break;
-                }
-                buf.clear();
-            }
-            let mut rest = String::new();
-            let _ = reader.read_to_string(&mut rest);
-        });
-        Qemu {
-            child,
-            lines: rx,
-            transcript: String::new(),
-        }
-    }
-
-    /// Wait until a console line contains `pattern`.
-    fn expect(&mut self, pattern: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.transcript.push_str(&line);
-                    if line.contains(pattern) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no {pattern:?} on the console within {timeout:?}; transcript:\n{}",
-                    self.transcript
-                ),
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().expect("stdin");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .expect("write console");
-        stdin.flush().expect("flush");
-    }
+/// The qemu `forge test` reported starting is gone, and no qemu of this
+/// tree's images runs.
+fn assert_no_qemu_left(t: &Tree, stderr: &str) {
+    let pid = stderr
+        .split("started qemu (pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no qemu pid in:\n{stderr}"));
+    assert!(
+        !Path::new("/proc").join(pid).exists(),
+        "qemu {pid} is still there"
+    );
+    let images = t.root.join("output").join(BOARD).join("images");
+    let pgrep = Command::new("pgrep")
+        .arg("-f")
+        .arg(&images)
+        .output()
+        .expect("pgrep");
+    assert!(
+        pgrep.stdout.is_empty(),
+        "left running: {}",
+        String::from_utf8_lossy(&pgrep.stdout)
+    );
 }
 
 #[test]
@@ -111,16 +106,35 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
     for f in ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"] {
         assert!(images.join(f).is_file(), "missing images/{f}");
     }
-    {
-        let mut q = Qemu::boot(&t);
-        q.expect("forge: system is up", Duration::from_secs(180));
-        q.send("echo marker-$((6*7)); uname -m");
-        q.expect("marker-42", Duration::from_secs(30));
-        let arch = q.expect("armv7l", Duration::from_secs(30));
-        assert_eq!(arch.trim(), "armv7l");
-    }
+    // The board's runtime tests (boards/qemu_arm_vexpress/tests.ron).
+    let out = t.ok(&["test"]);
+    assert!(out.contains("1 test, 27 steps passed"), "{out}");
+    let log = console_log(&t);
+    assert!(log.contains("\narmv7l\n"), "{log}");
+    assert!(
+        log.contains("[forge test] expect \"^armv7l$\" ... ok"),
+        "{log}"
+    );
+    assert_no_qemu_left(&t, &out);
 
-    // 2. Again right after: no build command runs.
+    // 2. Failing runtime tests report the step and the console, and leave
+    // no qemu behind. Choosing other tests changes no build input; a root
+    // shell instead of the login changes the skeleton and what follows it.
+    t.write(E2E_TESTS, E2E_TESTS_RON);
+    t.ok(&[
+        "config",
+        "set",
+        &format!("QEMU_TESTS={E2E_TESTS}"),
+        "SYSTEM_GETTY_PORT=",
+    ]);
+    t.ok(&[]);
+    assert_eq!(
+        steps_with(&t.record(BOARD), "built"),
+        ["skeleton", "rootfs", "rootfs-cpio"]
+    );
+    failing_tests_report_and_clean_up(&t);
+
+    // Again right after: no build command runs.
     let msg = t.ok(&[]);
     assert!(msg.contains("nothing to do"), "{msg}");
     assert_eq!(steps_with(&t.record(BOARD), "built"), Vec::<String>::new());
@@ -141,12 +155,7 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
             "{untouched} rebuilt: {rec}"
         );
     }
-    {
-        let mut q = Qemu::boot(&t);
-        q.expect("forge: system is up", Duration::from_secs(180));
-        q.send("uname -r");
-        q.expect("-forge-test", Duration::from_secs(30));
-    }
+    t.ok(&["test", "localversion"]);
 
     // 4. Changing it back runs no build command.
     t.write(FRAGMENT, &original);
@@ -166,4 +175,80 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
         .map(|f| std::fs::read(images.join(f)).expect("image"))
         .collect();
     assert!(before == after, "restored images differ");
+
+    // 6. A drive: forge test runs it as a snapshot, the image stays as built.
+    t.ok(&[
+        "config",
+        "set",
+        "ROOTFS_EXT4=y",
+        "QEMU_DRIVE=rootfs.ext4",
+        &format!("QEMU_TESTS={E2E_TESTS}"),
+        "SYSTEM_GETTY_PORT=",
+    ]);
+    t.ok(&[]);
+    let ext4 = std::fs::read(images.join("rootfs.ext4")).expect("rootfs.ext4");
+    let out = t.ok(&["test", "drive"]);
+    assert!(out.contains("-drive file="), "{out}");
+    assert!(out.contains(",snapshot=on"), "{out}");
+    assert!(
+        std::fs::read(images.join("rootfs.ext4")).expect("rootfs.ext4") == ext4,
+        "forge test wrote to the image"
+    );
+
+    // 7. The SD-card board shares the kernel and root filesystem through
+    // the cache; only its images are new. It boots from sdcard.img.
+    t.ok(&[SD_DEFCONFIG]);
+    let mut built = steps_with(&t.record(SD_BOARD), "built");
+    built.sort();
+    assert_eq!(built, ["disk-image", "rootfs-ext4"]);
+    let sd = t.root.join("output").join(SD_BOARD);
+    let out = t.ok(&["-O", &sd.to_string_lossy(), "test"]);
+    assert!(out.contains("sdcard.img,if=sd"), "{out}");
+    assert!(out.contains("1 test, 27 steps passed"), "{out}");
+}
+
+fn failing_tests_report_and_clean_up(t: &Tree) {
+    // An expectation that never matches: its step, the console, the log.
+    let err = t.fails(&["test", "never"]);
+    let at = e2e_location("Expect(pattern: \"^this never appears$\"");
+    assert!(
+        err.contains(&format!(
+            "test \"never\" failed at {at}: expect \"^this never appears$\": no match within 3 s"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("  | e2e-42\n"), "the console tail: {err}");
+    let log_path = t.root.join(format!("output/{BOARD}/logs/test-console.log"));
+    assert!(
+        err.contains(&format!("console log: {}", log_path.display())),
+        "{err}"
+    );
+    let log = console_log(t);
+    assert!(log.contains("forge: system is up"), "{log}");
+    assert!(log.contains("\ne2e-42\n"), "{log}");
+    assert!(
+        log.contains("[forge test] expect \"^this never appears$\" ... FAILED"),
+        "{log}"
+    );
+    assert_no_qemu_left(t, &err);
+
+    // A fail pattern ends the test at once, not after the step's timeout.
+    let begin = Instant::now();
+    let err = t.fails(&["test", "panic"]);
+    assert!(begin.elapsed() < Duration::from_secs(100), "{err}");
+    assert!(
+        err.contains("the console showed the fail pattern \"Kernel panic\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(&e2e_location("Expect(pattern: \"this never")),
+        "{err}"
+    );
+    assert_no_qemu_left(t, &err);
+
+    let err = t.fails(&["test", "nosuch"]);
+    assert!(
+        err.contains("has no test \"nosuch\"; its tests: never, panic, localversion, drive"),
+        "{err}"
+    );
 }
