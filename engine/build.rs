@@ -296,33 +296,31 @@ impl<'a> Build<'a> {
 
     /// Device tables of selected packages and the board, in order.
     pub fn device_tables(&self) -> Vec<(String, PathBuf)> {
-        let mut tables = Vec::new();
-        for s in &self.plan.steps {
-            if let StepKind::Package(name) = &s.kind {
-                let l = &self.project.recipes[name];
-                if let Some(t) = &l.recipe.device_table {
-                    tables.push((name.clone(), l.dir.join(t)));
-                }
-            }
-        }
-        for f in self.value("ROOTFS_DEVICE_TABLE").split_whitespace() {
-            tables.push(("board".into(), self.project.resolve(f)));
-        }
-        tables
+        self.tables(|r| &r.device_table, "ROOTFS_DEVICE_TABLE")
     }
 
     /// Users tables of selected packages and the board, in order.
     pub fn users_tables(&self) -> Vec<(String, PathBuf)> {
+        self.tables(|r| &r.users_table, "ROOTFS_USERS_TABLES")
+    }
+
+    /// The table files a recipe field names in the selected packages (with
+    /// the package name), then those the board option names ("board").
+    fn tables(
+        &self,
+        field: impl Fn(&crate::recipe::Recipe) -> &Option<String>,
+        option: &str,
+    ) -> Vec<(String, PathBuf)> {
         let mut tables = Vec::new();
         for s in &self.plan.steps {
             if let StepKind::Package(name) = &s.kind {
                 let l = &self.project.recipes[name];
-                if let Some(t) = &l.recipe.users_table {
+                if let Some(t) = field(&l.recipe) {
                     tables.push((name.clone(), l.dir.join(t)));
                 }
             }
         }
-        for f in self.paths_of("ROOTFS_USERS_TABLES") {
+        for f in self.paths_of(option) {
             tables.push(("board".into(), f));
         }
         tables

@@ -97,6 +97,7 @@ impl ImageFormat {
             ImageFormat::Cpio => &["ROOTFS_CPIO_COMPRESSION"],
             ImageFormat::Tar => &[],
             ImageFormat::Ext4 => &[
+                "ROOTFS_EXT4_TYPE",
                 "ROOTFS_EXT4_SIZE_MB",
                 "ROOTFS_EXT4_LABEL",
                 "ROOTFS_EXT4_INODES",

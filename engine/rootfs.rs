@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::exec::StepDirs;
 use crate::image::cpio::{Compression, write_compressed_cpio};
 use crate::image::entries::{self, EntryKind as ImageKind, FileData, ImageEntry};
-use crate::image::ext4::{Ext4Options, write_ext4};
+use crate::image::ext4::{Ext4Options, ExtType, write_ext4};
 use crate::image::squashfs::{SquashfsCompression, write_squashfs};
 use crate::image::tar::write_tar;
 use crate::plan::ImageFormat;
@@ -60,7 +60,7 @@ pub fn merge(
 }
 
 /// Write the merged tree as one image format into the step's `images/`:
-/// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4`, `rootfs.squashfs`,
+/// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4` (or `.ext2`, `.ext3`), `rootfs.squashfs`,
 /// `rootfs.ubifs`; or, for UBI, wrap `rootfs.ubifs` of the output `rootfs`
 /// (then the `rootfs-ubifs` step's) into `rootfs.ubi`.
 pub fn image_step(
@@ -134,6 +134,7 @@ pub fn image_step(
         }
         ImageFormat::Ext4 => {
             let opts = Ext4Options {
+                fs_type: ext_type(&value("ROOTFS_EXT4_TYPE")),
                 size_bytes: int("ROOTFS_EXT4_SIZE_MB") * 1024 * 1024,
                 label: value("ROOTFS_EXT4_LABEL"),
                 inodes: Some(int("ROOTFS_EXT4_INODES")).filter(|n| *n > 0),
@@ -141,7 +142,8 @@ pub fn image_step(
                 // The filesystem's UUID and hash seed follow its content.
                 uuid_seed: rootfs.to_string(),
             };
-            write_ext4(&list, &opts, epoch, &images.join("rootfs.ext4")).map_err(image_err)?;
+            let name = format!("rootfs.{}", opts.fs_type.name());
+            write_ext4(&list, &opts, epoch, &images.join(name)).map_err(image_err)?;
         }
         ImageFormat::Squashfs => {
             let compression = match value("ROOTFS_SQUASHFS_COMPRESSION").as_str() {
@@ -167,6 +169,15 @@ pub fn image_step(
     }
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
+}
+
+/// The `ROOTFS_EXT4_TYPE` choice.
+fn ext_type(value: &str) -> ExtType {
+    match value {
+        "ext2" => ExtType::Ext2,
+        "ext3" => ExtType::Ext3,
+        _ => ExtType::Ext4,
+    }
 }
 
 /// The merged tree as image entries, all owned by root.

@@ -38,19 +38,7 @@ fn board(t: &Tree) {
 }
 
 fn sh(dir: &Path, script: &str) -> String {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .expect("sh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{script} failed:\n{text}");
-    text
+    common::sh_in(dir, script)
 }
 
 /// Listing line of `path` in `tar -tv --numeric-owner` output.

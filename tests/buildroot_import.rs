@@ -98,12 +98,6 @@ fn buildroots_vexpress_defconfig_is_refused_naming_every_unhonoured_setting() {
             ":14: BR2_LINUX_KERNEL_CUSTOM_VERSION_VALUE=\"6.18.7\"",
             ":21: BR2_PACKAGE_HOST_QEMU=y",
             ":22: BR2_PACKAGE_HOST_QEMU_SYSTEM_MODE=y",
-            // Not lines: Buildroot's ext2/3/4 image is ext2 and without the
-            // 64bit feature unless told otherwise, which forge's ext4 is not.
-            ": BR2_TARGET_ROOTFS_EXT2_2r1=y (not in the file: Buildroot's default for \"ext2/3/4 variant\")",
-            ": BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\" (not in the file: Buildroot's default; \
-             forge's ext4 images have mke2fs's own ext4 features, 64bit included; \
-             write BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"\" to accept them)",
             // Buildroot builds its own toolchain unless told not to.
             ": BR2_TOOLCHAIN_BUILDROOT=y (not in the file: Buildroot's default for \"Toolchain type\")",
         ],

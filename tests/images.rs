@@ -86,28 +86,9 @@ fn ubireader(tool: &str) -> PathBuf {
     })
 }
 
-/// Run a shell command in the tree with the system tools (sbin included).
+/// Run a shell command in the board's images dir (sbin on PATH).
 fn sh(t: &Tree, script: &str) -> String {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(t.root.join("output/img/images"))
-        .env(
-            "PATH",
-            format!(
-                "{}:/usr/sbin:/sbin",
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .output()
-        .expect("sh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{script} failed:\n{text}");
-    text
+    common::sh_in(&t.root.join("output/img/images"), script)
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The ext4 writer: stages files, directories and symlinks in a scratch
-//! directory, formats the image with `mke2fs -d` (as root through
+//! The ext2/3/4 writer: stages files, directories and symlinks in a scratch
+//! directory, formats the image with `mke2fs -d` under forge's own
+//! `mke2fs.conf` (never the host's), as root through
 //! `unshare -r` when we are not root) and then applies, with a generated
 //! `debugfs -w` script, what a tree owned by the build user cannot hold:
 //! other owners, setuid/setgid/sticky bits, device nodes and fifos, and the
@@ -16,9 +17,35 @@ use super::stage::{run_tool, seeded_uuid, stage_tree, validate, write_atomically
 
 const E2FSPROGS: &str = "e2fsprogs";
 
+/// The filesystem generation (`mke2fs -t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtType {
+    /// No journal.
+    Ext2,
+    /// ext2 with a journal.
+    Ext3,
+    /// Extents, flex_bg, checksums, 64bit.
+    Ext4,
+}
+
+impl ExtType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExtType::Ext2 => "ext2",
+            ExtType::Ext3 => "ext3",
+            ExtType::Ext4 => "ext4",
+        }
+    }
+}
+
+/// forge's mke2fs configuration: the feature sets of each type.
+const MKE2FS_CONF: &str = include_str!("mke2fs.conf");
+
 /// How to format the filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ext4Options {
+    /// ext2, ext3 or ext4.
+    pub fs_type: ExtType,
     /// Size of the image file in bytes; a multiple of 1024.
     pub size_bytes: u64,
     /// Volume label, at most 16 bytes.
@@ -147,6 +174,8 @@ fn write_ext4_as(
     let uuid = seeded_uuid(&opts.uuid_seed, "ext4 uuid");
     let hash_seed = seeded_uuid(&opts.uuid_seed, "ext4 hash seed");
     let fake_time = mtime.to_string();
+    let conf = dir.path().join("mke2fs.conf");
+    fs::write(&conf, MKE2FS_CONF).map_err(io_err(path, "writing", &conf))?;
 
     write_atomically(path, |tmp| {
         let f = fs::File::create(tmp).map_err(io_err(path, "creating", tmp))?;
@@ -154,7 +183,8 @@ fn write_ext4_as(
             .map_err(io_err(path, "sizing", tmp))?;
         drop(f);
         let mut cmd = staging.command(&mke2fs);
-        cmd.args(["-q", "-F", "-t", "ext4", "-U", &uuid, "-L", &opts.label])
+        cmd.args(["-q", "-F", "-t", opts.fs_type.name(), "-U", &uuid])
+            .args(["-L", &opts.label])
             .arg("-E")
             .arg(format!("hash_seed={hash_seed},root_owner=0:0,nodiscard"))
             .arg("-m")
@@ -163,11 +193,16 @@ fn write_ext4_as(
             cmd.arg("-N").arg(n.to_string());
         }
         cmd.arg("-d").arg(&root).arg(tmp);
-        run_tool(path, "mke2fs", E2FSPROGS, fake(&mut cmd, &fake_time))?;
+        run_tool(path, "mke2fs", E2FSPROGS, fake(&mut cmd, &fake_time, &conf))?;
 
         let mut cmd = Command::new(&debugfs);
         cmd.arg("-w").arg("-f").arg(&script_path).arg(tmp);
-        let out = run_tool(path, "debugfs", E2FSPROGS, fake(&mut cmd, &fake_time))?;
+        let out = run_tool(
+            path,
+            "debugfs",
+            E2FSPROGS,
+            fake(&mut cmd, &fake_time, &conf),
+        )?;
         // debugfs exits 0 even when a command fails; it reports on stderr.
         let stderr = String::from_utf8_lossy(&out.stderr);
         let errors: Vec<&str> = stderr
@@ -186,11 +221,12 @@ fn write_ext4_as(
     })
 }
 
-/// Pins e2fsprogs' notion of "now" and keeps the host's config out.
-fn fake<'a>(cmd: &'a mut Command, time: &str) -> &'a mut Command {
+/// Pins e2fsprogs' notion of "now" and its configuration (forge's, never
+/// the host's).
+fn fake<'a>(cmd: &'a mut Command, time: &str, conf: &Path) -> &'a mut Command {
     cmd.env("E2FSPROGS_FAKE_TIME", time)
         .env("SOURCE_DATE_EPOCH", time)
-        .env_remove("MKE2FS_CONFIG")
+        .env("MKE2FS_CONFIG", conf)
         .env_remove("MKE2FS_SYNC")
 }
 
@@ -206,6 +242,7 @@ mod tests {
 
     fn opts(seed: &str) -> Ext4Options {
         Ext4Options {
+            fs_type: ExtType::Ext4,
             size_bytes: 8 << 20,
             label: "rootfs".into(),
             inodes: Some(256),
@@ -222,6 +259,70 @@ mod tests {
             .output()
             .unwrap();
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn ext2_and_ext3_have_their_features_and_the_hosts_config_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = sample_entries(dir.path());
+        let features = |img: &Path| {
+            let out = Command::new(sbin("dumpe2fs"))
+                .arg("-h")
+                .arg(img)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.lines()
+                .find_map(|l| l.strip_prefix("Filesystem features:"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        for (fs_type, journal, extents) in [
+            (ExtType::Ext2, false, false),
+            (ExtType::Ext3, true, false),
+            (ExtType::Ext4, true, true),
+        ] {
+            let img = dir.path().join(fs_type.name());
+            let o = Ext4Options {
+                fs_type,
+                ..opts("seed")
+            };
+            write_ext4(&entries, &o, 1_700_000_000, &img).unwrap();
+            let f = features(&img);
+            assert_eq!(
+                f.contains(&"has_journal".to_string()),
+                journal,
+                "{fs_type:?}: {f:?}"
+            );
+            assert_eq!(
+                f.contains(&"extent".to_string()),
+                extents,
+                "{fs_type:?}: {f:?}"
+            );
+            let fsck = Command::new(sbin("e2fsck"))
+                .arg("-fn")
+                .arg(&img)
+                .output()
+                .unwrap();
+            assert!(
+                fsck.status.success(),
+                "{}",
+                String::from_utf8_lossy(&fsck.stdout)
+            );
+        }
+        // Every e2fsprogs command runs with forge's configuration, whatever
+        // the environment says.
+        let mut cmd = Command::new("true");
+        cmd.env("MKE2FS_CONFIG", "/etc/hostile.conf");
+        let conf = dir.path().join("forge.conf");
+        fake(&mut cmd, "0", &conf);
+        let pinned = cmd
+            .get_envs()
+            .find(|(k, _)| *k == "MKE2FS_CONFIG")
+            .and_then(|(_, v)| v);
+        assert_eq!(pinned, Some(conf.as_os_str()));
     }
 
     #[test]

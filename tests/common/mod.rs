@@ -132,3 +132,28 @@ pub fn unpack_cpio(image: &Path, dest: &Path) {
         .expect("cpio");
     assert!(status.success());
 }
+
+/// Run `script` with `sh -c` in `dir`, with sbin on PATH (mke2fs, debugfs,
+/// sfdisk live there); insists it succeeds and returns stdout + stderr.
+pub fn sh_in(dir: &Path, script: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env(
+            "PATH",
+            format!(
+                "{}:/usr/sbin:/sbin",
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .expect("sh");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    text
+}

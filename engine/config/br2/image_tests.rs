@@ -53,25 +53,32 @@ fn an_ext4_image_takes_size_label_inodes_and_reserved_blocks() {
 }
 
 #[test]
-fn ext2_ext3_compression_and_buildroots_mkfs_options_are_reported() {
-    // Buildroot's defaults: ext2 (rev1), made without the 64bit feature.
-    let got = unsupported(&format!("{BASE}BR2_TARGET_ROOTFS_EXT2=y\n"));
+fn ext2_ext3_variants_compression_and_buildroots_mkfs_options() {
+    // Buildroot's default variant, ext2 (revision 1), is honoured; its
+    // default mkfs options matter only for ext4.
+    let v = values(&format!("{BASE}BR2_TARGET_ROOTFS_EXT2=y\n"));
+    assert!(v["ROOTFS_EXT4"].is_true());
+    assert_eq!(text_of(&v, "ROOTFS_EXT4_TYPE"), "ext2");
+    let v = values(&format!(
+        "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_3=y\n"
+    ));
+    assert_eq!(text_of(&v, "ROOTFS_EXT4_TYPE"), "ext3");
+    // ext4 is made with 64bit, which Buildroot's default options remove.
+    let got = unsupported(&format!(
+        "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_4=y\n"
+    ));
     assert_eq!(
         got,
-        [
-            (None, "BR2_TARGET_ROOTFS_EXT2_2r1=y".into()),
-            (
-                None,
-                "BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\"".into()
-            ),
-        ]
+        [(
+            None,
+            "BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\"".into()
+        )]
     );
     let got = unsupported(&format!(
-        "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_3=y\nBR2_TARGET_ROOTFS_EXT2_GZIP=y\n\
-         BR2_TARGET_ROOTFS_EXT2_SIZE=\"1500k\"\nBR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"\"\n"
+        "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_3=y\nBR2_TARGET_ROOTFS_EXT2_GZIP=y\n"
     ));
     let lines: Vec<Option<usize>> = got.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, [Some(7), Some(8), Some(9)], "{got:?}");
+    assert_eq!(lines, [Some(8)], "{got:?}");
     let p = problems(&format!(
         "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_4=y\nBR2_TARGET_ROOTFS_EXT2_SIZE=\"1500k\"\n\
          BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"\"\n"
