@@ -306,3 +306,27 @@ fn a_package_brings_its_own_accounts() {
     let passwd = sh(&images, "tar -xOf rootfs.tar etc/passwd");
     assert!(passwd.contains("svcd:x:990:990:"), "{passwd}");
 }
+
+#[test]
+fn without_a_root_password_root_logs_in_without_one() {
+    let t = Tree::new();
+    t.write(
+        "boards/plain_defconfig",
+        "PACKAGE_SKELETON=y\nROOTFS_TAR=y\nSYSTEM_GETTY_PORT=\"ttyS0\"\n",
+    );
+    t.ok(&["boards/plain_defconfig"]);
+    let images = t.root.join("output/plain/images");
+    // An empty password field and a last-change day (SOURCE_DATE_EPOCH's):
+    // BusyBox's login needs the day to read the line.
+    assert_eq!(
+        sh(&images, "tar -xOf rootfs.tar etc/shadow"),
+        "root::19723:0:99999:7:::\n"
+    );
+    let list = sh(&images, "tar -tvf rootfs.tar --numeric-owner");
+    assert!(listed(&list, "etc/shadow").starts_with("-rw------- 0/0"));
+    let inittab = sh(&images, "tar -xOf rootfs.tar etc/inittab");
+    assert!(
+        inittab.contains("ttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100\n"),
+        "{inittab}"
+    );
+}
