@@ -11,6 +11,7 @@ pub mod build;
 pub mod config;
 pub mod configcmd;
 pub mod debsource;
+pub mod deliver;
 pub mod devtable;
 pub mod digest;
 pub mod diskimage;
