@@ -152,7 +152,9 @@ const POST_BUILD: &str = "#!/bin/sh\nset -e\n\
     test \"$1\" = \"$TARGET_DIR\"\n\
     echo \"built with $2\" > \"$TARGET_DIR/etc/build-note\"\n\
     sed -i 's/board/board, post-built/' \"$TARGET_DIR/etc/motd\"\n\
-    test -f \"$FORGE_CONFIG\"\n";
+    test -f \"$FORGE_CONFIG\"\n\
+    test -d \"$HOST_DIR\" && test -d \"$BUILD_DIR\" && test -d \"$BINARIES_DIR\"\n\
+    test \"$BASE_DIR/.config\" = \"$FORGE_CONFIG\"\n";
 const POST_IMAGE: &str = "#!/bin/sh\nset -e\n\
     test \"$1\" = \"$BINARIES_DIR\"\n\
     cd \"$BINARIES_DIR\"\n\
