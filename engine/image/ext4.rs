@@ -261,6 +261,19 @@ mod tests {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    fn assert_fsck_clean(img: &Path) {
+        let fsck = Command::new(sbin("e2fsck"))
+            .arg("-fn")
+            .arg(img)
+            .output()
+            .unwrap();
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stdout)
+        );
+    }
+
     #[test]
     fn ext2_and_ext3_have_their_features_and_the_hosts_config_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
@@ -301,16 +314,7 @@ mod tests {
                 extents,
                 "{fs_type:?}: {f:?}"
             );
-            let fsck = Command::new(sbin("e2fsck"))
-                .arg("-fn")
-                .arg(&img)
-                .output()
-                .unwrap();
-            assert!(
-                fsck.status.success(),
-                "{}",
-                String::from_utf8_lossy(&fsck.stdout)
-            );
+            assert_fsck_clean(&img);
         }
         // Every e2fsprogs command runs with forge's configuration, whatever
         // the environment says.
@@ -337,16 +341,7 @@ mod tests {
             std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
             "not reproducible"
         );
-        let fsck = Command::new(sbin("e2fsck"))
-            .arg("-fn")
-            .arg(&a)
-            .output()
-            .unwrap();
-        assert!(
-            fsck.status.success(),
-            "{}",
-            String::from_utf8_lossy(&fsck.stdout)
-        );
+        assert_fsck_clean(&a);
 
         let checks = [
             (
