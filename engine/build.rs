@@ -99,6 +99,20 @@ impl<'a> Build<'a> {
             .collect()
     }
 
+    /// What a hook script reads besides itself: its arguments, the files
+    /// among them (a genimage.cfg, say) by content, and the configuration.
+    fn hook_inputs(&self, inputs: &mut Inputs) -> Result<()> {
+        self.add_options(inputs, &["POST_SCRIPT_ARGS"])?;
+        for arg in self.value("POST_SCRIPT_ARGS").split_whitespace() {
+            let path = self.project.resolve(arg);
+            if !arg.starts_with('-') && path.exists() {
+                inputs.add(format!("script arg {arg}"), self.stats.path(&path)?);
+            }
+        }
+        inputs.add("config", self.config_digest());
+        Ok(())
+    }
+
     /// Digest of every option value: what a hook script reading the
     /// configuration file depends on.
     fn config_digest(&self) -> String {
@@ -168,15 +182,14 @@ impl<'a> Build<'a> {
                     i.add(format!("users-table {name}"), self.stats.file(&table)?);
                 }
                 if !self.value("POST_BUILD_SCRIPT").is_empty() {
-                    self.add_options(&mut i, &["POST_SCRIPT_ARGS"])?;
-                    i.add("config", self.config_digest());
+                    self.hook_inputs(&mut i)?;
                 }
                 i
             }
             StepKind::PostImage => {
                 let mut i = Inputs::new("post-image");
-                self.add_options(&mut i, &["POST_IMAGE_SCRIPT", "POST_SCRIPT_ARGS"])?;
-                i.add("config", self.config_digest());
+                self.add_options(&mut i, &["POST_IMAGE_SCRIPT"])?;
+                self.hook_inputs(&mut i)?;
                 i
             }
             StepKind::RootfsImage(format) => {

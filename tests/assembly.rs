@@ -157,6 +157,7 @@ const POST_BUILD: &str = "#!/bin/sh\nset -e\n\
     test \"$BASE_DIR/.config\" = \"$FORGE_CONFIG\"\n";
 const POST_IMAGE: &str = "#!/bin/sh\nset -e\n\
     test \"$1\" = \"$BINARIES_DIR\"\n\
+    cp \"$3\" \"$BINARIES_DIR/release.txt\"\n\
     cd \"$BINARIES_DIR\"\n\
     sha256sum rootfs.tar > SHA256SUMS\n";
 
@@ -172,12 +173,15 @@ fn hooks_take_effect_and_rebuild_exactly_what_they_touch() {
     board(&t);
     let defconfig = format!(
         "{BOARD}POST_BUILD_SCRIPT=\"boards/sys/post-build.sh\"\n\
-         POST_IMAGE_SCRIPT=\"boards/sys/post-image.sh\"\nPOST_SCRIPT_ARGS=\"release-7\"\n"
+         POST_IMAGE_SCRIPT=\"boards/sys/post-image.sh\"\n\
+         POST_SCRIPT_ARGS=\"release-7 boards/sys/release.txt\"\n"
     );
     t.write("boards/sys_defconfig", &defconfig);
     script(&t, "boards/sys/post-build.sh", POST_BUILD);
     script(&t, "boards/sys/post-image.sh", POST_IMAGE);
+    t.write("boards/sys/release.txt", "seven\n");
     t.ok(&["boards/sys_defconfig"]);
+    assert_eq!(t.read("output/sys/images/release.txt"), b"seven\n");
     let images = t.root.join("output/sys/images");
     let tar = sh(&images, "tar -xOf rootfs.tar etc/build-note etc/motd");
     assert_eq!(tar, "built with release-7\nboard, post-built\n");
@@ -212,6 +216,15 @@ fn hooks_take_effect_and_rebuild_exactly_what_they_touch() {
     t.ok(&[]);
     assert_eq!(steps_with(&t.record("sys"), "built"), ["post-image"]);
     assert!(sh(&images, "sha256sum -c SHA256SUMS").contains("rootfs.cpio.gz: OK"));
+
+    // A file named in the arguments is read by content: editing it re-runs
+    // the hooks, not the packages.
+    t.write("boards/sys/release.txt", "eight\n");
+    t.ok(&[]);
+    let built = steps_with(&t.record("sys"), "built");
+    assert!(built.contains(&"post-image".to_string()), "{built:?}");
+    assert!(!built.contains(&"hello".to_string()), "{built:?}");
+    assert_eq!(t.read("output/sys/images/release.txt"), b"eight\n");
 
     // A failing hook fails the build with its log; a script that is not
     // executable is named with the fix.
