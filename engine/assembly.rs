@@ -44,7 +44,8 @@ pub fn rootfs_step(build: &Build, parts: &[(String, String)], dirs: &StepDirs) -
     let before = Manifest {
         entries: tree.into_values().collect(),
     };
-    if hooks::scripts(build, "POST_BUILD_SCRIPT")?.is_empty() {
+    let scripts = hooks::scripts(build, "POST_BUILD_SCRIPT")?;
+    if scripts.is_empty() {
         return store.put_manifest(&before);
     }
     dirs.fresh_out()?;
@@ -62,7 +63,7 @@ pub fn rootfs_step(build: &Build, parts: &[(String, String)], dirs: &StepDirs) -
     hooks::run_scripts(
         build,
         "rootfs",
-        "POST_BUILD_SCRIPT",
+        ("POST_BUILD_SCRIPT", &scripts),
         &target,
         &hook_dirs,
         &log,
@@ -151,7 +152,7 @@ fn read_text(store: &Store, tree: &BTreeMap<String, Entry>, path: &str) -> Resul
 /// makedevs lines. Nothing changes when no table and no password is set.
 fn accounts(build: &Build, tree: &mut BTreeMap<String, Entry>) -> Result<String> {
     let tables = build.users_tables();
-    let root_password = build.text("ROOT_PASSWORD");
+    let root_password = build.value("ROOT_PASSWORD");
     if tables.is_empty() && root_password.is_empty() {
         return Ok(String::new());
     }
@@ -173,11 +174,11 @@ fn accounts(build: &Build, tree: &mut BTreeMap<String, Entry>) -> Result<String>
     // Salts follow the board's accounts: the same inputs give the same
     // hashes, and two boards with the same password do not share them.
     let mut seed = blake3::Hasher::new();
-    seed.update(build.text("SYSTEM_HOSTNAME").as_bytes());
+    seed.update(build.value("SYSTEM_HOSTNAME").as_bytes());
     for (_, text) in &texts {
         seed.update(text.as_bytes());
     }
-    let epoch = build.text("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
+    let epoch = build.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
     let options = AccountsOptions::with_source_date_epoch(seed.finalize().as_bytes(), epoch);
     let users_err = |e: crate::users::UsersError| Error::Other(e.to_string());
     let mut accounts =

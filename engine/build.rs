@@ -78,16 +78,12 @@ impl<'a> Build<'a> {
             .map(|(k, _)| k.clone())
     }
 
-    fn value(&self, name: &str) -> String {
+    /// An option's value as text (empty when unset).
+    pub fn value(&self, name: &str) -> String {
         self.values
             .get(name)
             .map(Value::as_text)
             .unwrap_or_default()
-    }
-
-    /// An option's value as text (empty when unset).
-    pub fn text(&self, name: &str) -> String {
-        self.value(name)
     }
 
     /// The files a space-separated `Path` option names, resolved against

@@ -25,11 +25,7 @@ pub struct HookDirs<'a> {
 
 /// The environment of a hook script.
 fn hook_env(build: &Build, dirs: &HookDirs) -> Vec<(String, String)> {
-    let epoch = build
-        .values
-        .get("SOURCE_DATE_EPOCH")
-        .and_then(|v| v.as_text().parse().ok())
-        .unwrap_or(0);
+    let epoch = build.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
     let text = |p: &Path| p.to_string_lossy().into_owned();
     let mut env = base_env(epoch);
     if let Some(target) = dirs.target {
@@ -72,26 +68,22 @@ pub fn scripts(build: &Build, option: &str) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Run the scripts `option` names, in order, with `first_arg` then
-/// `POST_SCRIPT_ARGS` as arguments. Output goes to `log`.
+/// Run `scripts` (as [`scripts`] gave them for `option`), in order, with
+/// `first_arg` then `POST_SCRIPT_ARGS` as arguments. Output goes to `log`.
 pub fn run_scripts(
     build: &Build,
     step: &str,
-    option: &str,
+    (option, scripts): (&str, &[PathBuf]),
     first_arg: &Path,
     dirs: &HookDirs,
     log: &Path,
 ) -> Result<()> {
     let env = hook_env(build, dirs);
     let mut runner = Runner::new(step, log, env, &build.jobserver)?;
-    let args_value = build
-        .values
-        .get("POST_SCRIPT_ARGS")
-        .map(|v| v.as_text())
-        .unwrap_or_default();
-    for script in scripts(build, option)? {
-        let mut cmd = Command::new(&script);
-        cmd.arg(first_arg).args(args_value.split_whitespace());
+    let args = build.value("POST_SCRIPT_ARGS");
+    for script in scripts {
+        let mut cmd = Command::new(script);
+        cmd.arg(first_arg).args(args.split_whitespace());
         runner.note(&format!("{option}: {}", script.display()));
         runner.run(&build.project.root, cmd, &script.display().to_string())?;
     }
@@ -115,6 +107,7 @@ pub fn host_tree(build: &Build, outputs: &[String], dest: &Path) -> Result<()> {
 /// they added or changed (in `images/`, where they replace the originals).
 pub fn post_image_step(build: &Build, dep_outputs: &[String], dirs: &StepDirs) -> Result<String> {
     let store = build.store;
+    let scripts = scripts(build, "POST_IMAGE_SCRIPT")?;
     dirs.fresh_out()?;
     let images = dirs.out.join("images");
     let mut before: BTreeMap<String, EntryKind> = BTreeMap::new();
@@ -139,7 +132,7 @@ pub fn post_image_step(build: &Build, dep_outputs: &[String], dirs: &StepDirs) -
     run_scripts(
         build,
         "post-image",
-        "POST_IMAGE_SCRIPT",
+        ("POST_IMAGE_SCRIPT", &scripts),
         &images,
         &hook_dirs,
         &log,

@@ -45,55 +45,13 @@ mod tests {
         }
     }
 
-    /// A small root: dirs, Bytes and Path files, symlink, setuid, devices.
-    fn sample(host_file: &Path) -> Vec<ImageEntry> {
-        let mut v = vec![
-            entry(
-                "bin/busybox",
-                0o4755,
-                0,
-                0,
-                EntryKind::File {
-                    data: FileData::Path(host_file.into()),
-                },
-            ),
-            entry(
-                "bin/sh",
-                0o777,
-                0,
-                0,
-                EntryKind::Symlink {
-                    target: "busybox".into(),
-                },
-            ),
-            entry("etc/hostname", 0o644, 1000, 100, bytes(b"forge\n")),
-            entry("etc/empty", 0o600, 0, 0, bytes(b"")),
-            entry(
-                "dev/console",
-                0o600,
-                0,
-                5,
-                EntryKind::CharDev { major: 5, minor: 1 },
-            ),
-            entry(
-                "dev/sda",
-                0o660,
-                0,
-                6,
-                EntryKind::BlockDev { major: 8, minor: 0 },
-            ),
-            entry("dev/initctl", 0o600, 0, 0, EntryKind::Fifo),
-            entry("tmp", 0o1777, 0, 0, EntryKind::Dir),
-        ];
-        add_missing_parents(&mut v);
-        sort_entries(&mut v);
-        v
-    }
-
-    fn host_file(dir: &Path) -> std::path::PathBuf {
-        let p = dir.join("busybox-bin");
-        std::fs::write(&p, b"\x7fELF pretend busybox").unwrap();
-        p
+    /// A small root: dirs, Bytes and Path files, symlink, setuid, devices
+    /// (the writers' shared sample, without its home directory).
+    fn sample(dir: &Path) -> Vec<ImageEntry> {
+        crate::image::stage::sample_entries(dir)
+            .into_iter()
+            .filter(|e| e.path != "home" && !e.path.starts_with("home/"))
+            .collect()
     }
 
     /// Runs `cmd` with `input` on stdin, returning stdout (must succeed).
@@ -139,7 +97,7 @@ mod tests {
     #[test]
     fn system_cpio_reads_names_modes_owners_devices() {
         let dir = tempfile::tempdir().unwrap();
-        let archive = write_cpio(&sample(&host_file(dir.path())), MTIME, Vec::new()).unwrap();
+        let archive = write_cpio(&sample(dir.path()), MTIME, Vec::new()).unwrap();
         assert_eq!(&archive[..6], b"070701");
         assert_eq!(archive.len() % 4, 0);
         let got = listing(&archive);
@@ -214,7 +172,7 @@ mod tests {
     #[test]
     fn compressed_variants_decompress_and_are_reproducible() {
         let dir = tempfile::tempdir().unwrap();
-        let entries = sample(&host_file(dir.path()));
+        let entries = sample(dir.path());
         let plain = write_cpio(&entries, MTIME, Vec::new()).unwrap();
         let cases = [
             (Compression::None, "cat", vec![]),
@@ -257,8 +215,8 @@ mod tests {
     #[test]
     fn same_inputs_give_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let a = write_cpio(&sample(&host_file(dir.path())), MTIME, Vec::new()).unwrap();
-        let b = write_cpio(&sample(&host_file(dir.path())), MTIME, Vec::new()).unwrap();
+        let a = write_cpio(&sample(dir.path()), MTIME, Vec::new()).unwrap();
+        let b = write_cpio(&sample(dir.path()), MTIME, Vec::new()).unwrap();
         assert_eq!(a, b);
     }
 
