@@ -15,17 +15,17 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Recipe(#[from] crate::recipe::RecipeError),
+    Recipe(#[from] crate::load::recipe::RecipeError),
     /// Boxed: configuration errors carry every problem found, with locations.
     #[error(transparent)]
-    Config(Box<crate::config::ConfigError>),
+    Config(Box<crate::load::config::ConfigError>),
     #[error(transparent)]
-    Archive(#[from] crate::archive::ArchiveError),
+    Archive(#[from] crate::sources::archive::ArchiveError),
     #[error(transparent)]
-    Fetch(#[from] crate::fetch::FetchError),
+    Fetch(#[from] crate::sources::fetch::FetchError),
     /// A runtime test (`forge test`) failed, or its file is wrong.
     #[error(transparent)]
-    Test(Box<crate::boardtest::TestError>),
+    Test(Box<crate::runtime::boardtest::TestError>),
     #[error("{0}")]
     Other(String),
 }
@@ -39,14 +39,14 @@ impl Error {
     }
 }
 
-impl From<crate::config::ConfigError> for Error {
-    fn from(e: crate::config::ConfigError) -> Self {
+impl From<crate::load::config::ConfigError> for Error {
+    fn from(e: crate::load::config::ConfigError) -> Self {
         Error::Config(Box::new(e))
     }
 }
 
-impl From<crate::boardtest::TestError> for Error {
-    fn from(e: crate::boardtest::TestError) -> Self {
+impl From<crate::runtime::boardtest::TestError> for Error {
+    fn from(e: crate::runtime::boardtest::TestError) -> Self {
         Error::Test(Box::new(e))
     }
 }

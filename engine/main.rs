@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use forge::error::{Error, Result};
-use forge::project::{Project, find_root};
-use forge::session::{self, BuildRequest, Paths};
+use forge::load::project::{Project, find_root};
+use forge::run::session::{self, BuildRequest, Paths};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -140,7 +140,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             rebuild,
         };
         let record = session::build(&project, &paths, &req)?;
-        eprintln!("{}", forge::record::summary(&record));
+        eprintln!("{}", forge::run::record::summary(&record));
         Ok(())
     };
     match verb.as_deref() {
@@ -151,29 +151,35 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             Ok(())
         }
         Some("config") => {
-            print!("{}", forge::configcmd::run(&project, &output, &args[1..])?);
+            print!(
+                "{}",
+                forge::cli::configcmd::run(&project, &output, &args[1..])?
+            );
             Ok(())
         }
-        Some("menuconfig") => forge::menuconfig::run(&project, &output),
+        Some("menuconfig") => forge::cli::menuconfig::run(&project, &output),
         Some("run") => {
             let (values, _) = session::load_config(&project, &output)?;
             let mode = if cli.serial_only {
-                forge::qemu::Mode::Serial
+                forge::runtime::qemu::Mode::Serial
             } else {
-                forge::qemu::Mode::Window
+                forge::runtime::qemu::Mode::Window
             };
-            let mut cmd = forge::qemu::command(&values, &output.join("images"), mode)?;
-            eprintln!("{}", forge::qemu::shell_line(&cmd));
+            let mut cmd = forge::runtime::qemu::command(&values, &output.join("images"), mode)?;
+            eprintln!("{}", forge::runtime::qemu::shell_line(&cmd));
             use std::os::unix::process::CommandExt;
             let err = cmd.exec();
             Err(Error::Other(format!("cannot start qemu: {err}")))
         }
         Some("test") => {
             let (values, _) = session::load_config(&project, &output)?;
-            let summary =
-                forge::boardtest::run(&project, &output, &values, &args[1..], &mut |line| {
-                    eprintln!("{line}")
-                })?;
+            let summary = forge::runtime::boardtest::run(
+                &project,
+                &output,
+                &values,
+                &args[1..],
+                &mut |line| eprintln!("{line}"),
+            )?;
             eprintln!("{summary}");
             Ok(())
         }
@@ -182,16 +188,16 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
                 .get(1)
                 .ok_or_else(|| Error::Other("usage: forge why <package or step>".into()))?;
             session::with_build(&project, &paths, &jobserver, |b| {
-                print!("{}", forge::inspect::why(b, step, &output)?);
+                print!("{}", forge::cli::inspect::why(b, step, &output)?);
                 Ok(())
             })
         }
         Some("show-info") => session::with_build(&project, &paths, &jobserver, |b| {
-            println!("{}", forge::inspect::show_info(b)?);
+            println!("{}", forge::cli::inspect::show_info(b)?);
             Ok(())
         }),
         Some("graph-depends") => session::with_build(&project, &paths, &jobserver, |b| {
-            write_graph(&output, &forge::inspect::graph_dot(b))
+            write_graph(&output, &forge::cli::inspect::graph_dot(b))
         }),
         Some("source") => session::with_build(&project, &paths, &jobserver, |b| {
             let names: Vec<String> = b.plan.steps.iter().map(|s| s.name.clone()).collect();
@@ -216,13 +222,13 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             Ok(())
         }
         Some(v)
-            if forge::kconfigflow::Flow::parse(v)
+            if forge::cli::kconfigflow::Flow::parse(v)
                 .is_some_and(|(p, _)| project.recipes.contains_key(p)) =>
         {
-            let (pkg, flow) =
-                forge::kconfigflow::Flow::parse(v).ok_or_else(|| Error::Other(v.to_string()))?;
+            let (pkg, flow) = forge::cli::kconfigflow::Flow::parse(v)
+                .ok_or_else(|| Error::Other(v.to_string()))?;
             session::with_build(&project, &paths, &jobserver, |b| {
-                forge::kconfigflow::run(b, pkg, flow)
+                forge::cli::kconfigflow::run(b, pkg, flow)
             })
         }
         Some(v) if v.ends_with("-rebuild") => {
@@ -234,7 +240,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
 }
 
 /// Download the sources of `names` (steps that are not packages are skipped).
-fn fetch_sources(b: &forge::build::Build, names: &[String]) -> Result<()> {
+fn fetch_sources(b: &forge::run::build::Build, names: &[String]) -> Result<()> {
     for name in names.iter().filter(|n| b.project.recipes.contains_key(*n)) {
         if let Some(path) = b.fetch_source(name)? {
             eprintln!("{name}: {}", path.display());

@@ -228,7 +228,7 @@ fn tarball_recipe(t: &Tree, name: &str, members: &[(&str, &str)], sha256: Option
         .status()
         .expect("python3");
     assert!(status.success());
-    let real = forge::fetch::sha256_file(&tarball).expect("sha256");
+    let real = forge::sources::fetch::sha256_file(&tarball).expect("sha256");
     let sha = sha256.unwrap_or(&real).to_string();
     t.write(
         &format!("packages/{name}/{name}.ron"),

@@ -125,7 +125,7 @@ fn source_downloads_everything_then_builds_offline() {
         .status()
         .expect("tar");
     assert!(status.success());
-    let sha = forge::fetch::sha256_file(&tarball).expect("sha");
+    let sha = forge::sources::fetch::sha256_file(&tarball).expect("sha");
     let url = serve(std::fs::read(&tarball).expect("read"), 1);
     t.write(
         "packages/net/net.ron",

@@ -23,7 +23,7 @@ pub use entries::{EntryKind, FileData, ImageEntry, add_missing_parents, sort_ent
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devtable::{apply_device_table, parse_device_table};
+    use crate::assemble::devtable::{apply_device_table, parse_device_table};
     use std::path::Path;
     use std::process::{Command, Stdio};
 

@@ -9,11 +9,11 @@ mod toolchain;
 
 pub use toolchain::missing_compiler;
 
-use crate::config::Value;
 use crate::error::{Error, Result};
 use crate::exec::{Runner, StepDirs};
 use crate::key::expand;
-use crate::recipe::{Kind, Loaded};
+use crate::load::config::Value;
+use crate::load::recipe::{Kind, Loaded};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub struct StepCtx<'a> {
     pub loaded: &'a Loaded,
     pub values: &'a BTreeMap<String, Value>,
-    pub project: &'a crate::project::Project,
+    pub project: &'a crate::load::project::Project,
     pub dirs: StepDirs,
     pub runner: Runner<'a>,
 }

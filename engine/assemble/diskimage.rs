@@ -1,0 +1,74 @@
+//! The `disk-image` step: the `images/` parts of every step before it
+//! gathered into one staging directory (two steps writing the same file is
+//! an error), the files the `DISK_IMAGE_LAYOUT` layout names checked
+//! against them (one no step produced is an error listing those that
+//! exist), and the partitioned image written from there by
+//! [`crate::image::disk`] into the step's `images/`.
+
+use crate::error::{Error, Result};
+use crate::exec::{StepDirs, remove_tree};
+use crate::image::disk::write_disk;
+use crate::run::build::Build;
+use crate::store::EntryKind;
+use std::collections::BTreeMap;
+use std::fs;
+
+/// Run plan step `step` over its dependencies' outputs and return the
+/// digest of its own.
+pub fn disk_step(build: &Build, step: usize, dep_outputs: &[String]) -> Result<String> {
+    let (written, _, layout) = crate::plan::imageopts::disk_layout(build.project, build.values)?
+        .ok_or_else(|| {
+            Error::Other("internal: disk-image step without DISK_IMAGE_LAYOUT".into())
+        })?;
+    let s = &build.plan.steps[step];
+    let dirs = StepDirs::new(&build.output.join("build"), &s.name);
+    let parts = s.deps.iter().zip(dep_outputs);
+    let parts = parts.map(|(d, out)| (build.plan.steps[*d].name.as_str(), out));
+    let store = build.store;
+    let staging = dirs.base.join("images");
+    remove_tree(&staging)?;
+    fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+    let mut owner: BTreeMap<String, &str> = BTreeMap::new();
+    for (name, digest) in parts {
+        let manifest = store.manifest(digest)?;
+        for e in manifest.subtree("images") {
+            if matches!(e.kind, EntryKind::Dir { .. }) {
+                continue;
+            }
+            if let Some(prev) = owner.insert(e.path.clone(), name) {
+                return Err(Error::Other(format!(
+                    "images/{} is produced by both {prev} and {name}",
+                    e.path
+                )));
+            }
+        }
+        store.materialize(&manifest, "images", &staging)?;
+    }
+    let root = fs::canonicalize(&staging).map_err(|e| Error::io(&staging, e))?;
+    for input in layout.inputs() {
+        let inside = fs::canonicalize(staging.join(input))
+            .is_ok_and(|p| p.starts_with(&root) && p.is_file());
+        if !inside {
+            let have: Vec<&str> = owner.keys().map(String::as_str).collect();
+            let have = if have.is_empty() {
+                "none".to_string()
+            } else {
+                have.join(", ")
+            };
+            return Err(Error::Other(format!(
+                "{written}: {} is not an image any step produced; images/ holds: {have}",
+                input.display()
+            )));
+        }
+    }
+    let epoch = build
+        .values
+        .get("SOURCE_DATE_EPOCH")
+        .and_then(|v| v.as_text().parse::<u32>().ok())
+        .unwrap_or(0);
+    dirs.fresh_out()?;
+    let out = dirs.out.join("images").join(&layout.name);
+    write_disk(&layout, &staging, epoch, &out).map_err(|e| Error::Other(e.to_string()))?;
+    let (digest, _) = store.put_tree(&dirs.out)?;
+    Ok(digest)
+}

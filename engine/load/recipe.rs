@@ -1,0 +1,398 @@
+//! Recipes: the RON schema of `packages/<pkg>/<pkg>.ron`, loading, and
+//! diagnostics that point at the file, line and column of a bad field.
+
+use crate::load::config::OptionDecl;
+use crate::location::Location;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// One package recipe, as written in RON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub license: Vec<String>,
+    #[serde(default)]
+    pub source: Source,
+    /// Leading path components dropped when extracting (default: 1 for
+    /// tarballs, 0 for Debian packages).
+    #[serde(default)]
+    pub strip_components: Option<usize>,
+    /// Patch files in the package folder, applied in order with `patch -p1`.
+    #[serde(default)]
+    pub patches: Vec<String>,
+    /// Packages this one needs; they are selected with it.
+    #[serde(default)]
+    pub depends: Vec<String>,
+    /// Packages whose files this one may replace in the root filesystem
+    /// (otherwise a file two packages install differently is an error).
+    #[serde(default)]
+    pub replaces: Vec<String>,
+    /// Options this package declares.
+    #[serde(default)]
+    pub options: BTreeMap<String, OptionDecl>,
+    /// The bool option selecting the package (default `PACKAGE_<NAME>`).
+    #[serde(default)]
+    pub enabled_by: Option<String>,
+    /// A makedevs-format table in the package folder (owners, modes, device nodes).
+    #[serde(default)]
+    pub device_table: Option<String>,
+    /// A users table (Buildroot's makeusers format) in the package folder:
+    /// the accounts the package needs.
+    #[serde(default)]
+    pub users_table: Option<String>,
+    pub kind: Kind,
+}
+
+/// Where a package's source comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Source {
+    /// Nothing to fetch (the package folder is the source).
+    #[default]
+    None,
+    /// A download, checked against its sha256.
+    Url {
+        url: String,
+        sha256: String,
+        #[serde(default)]
+        file_name: Option<String>,
+    },
+    /// A file (archive) or directory already on this machine; its content
+    /// digest enters the key.
+    Local { path: String },
+    /// A Debian binary package for the target architecture.
+    Deb {
+        package: String,
+        arch: String,
+        #[serde(default)]
+        version: Option<String>,
+    },
+}
+
+/// The build kind: which of forge's built-in procedures builds the package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Kind {
+    /// Shell commands, run in the source tree.
+    Generic {
+        #[serde(default)]
+        build: Vec<String>,
+        #[serde(default)]
+        install: Vec<String>,
+    },
+    /// A make-based package configured by a Kconfig `.config` (BusyBox).
+    Kconfig {
+        /// make target giving the base configuration (e.g. `defconfig`),
+        /// used when `config` is empty.
+        #[serde(default)]
+        defconfig: String,
+        /// Base `.config` file (package-relative or project-relative).
+        #[serde(default)]
+        config: String,
+        /// Space-separated fragments merged on top, in order.
+        #[serde(default)]
+        fragments: String,
+        #[serde(default)]
+        make_opts: String,
+        /// make target that installs into `$TARGET_DIR`.
+        #[serde(default = "default_install_target")]
+        install: String,
+    },
+    /// The Linux kernel.
+    Linux {
+        /// In-tree defconfig name (e.g. `vexpress_defconfig`), used when
+        /// `config_file` is empty.
+        #[serde(default)]
+        defconfig: String,
+        /// A config file (minimal or full), used instead of `defconfig`.
+        #[serde(default)]
+        config_file: String,
+        /// Space-separated fragments merged on top, in order.
+        #[serde(default)]
+        fragments: String,
+        /// Kernel image target: `zImage`, `Image`, `uImage`.
+        image: String,
+        /// Space-separated in-tree device tree names, without `.dtb`.
+        #[serde(default)]
+        dts: String,
+        #[serde(default)]
+        make_opts: String,
+    },
+    /// A prebuilt cross toolchain found on PATH.
+    ExternalToolchain {
+        /// Tool prefix, e.g. `arm-linux-gnueabihf-`.
+        prefix: String,
+        /// File name patterns of the C runtime copied into the target's /lib.
+        runtime: Vec<String>,
+    },
+}
+
+fn default_install_target() -> String {
+    "install".into()
+}
+
+/// A recipe together with where it was loaded from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub recipe: Recipe,
+    /// The `.ron` file.
+    pub file: PathBuf,
+    /// The package folder (patches, configs, data files).
+    pub dir: PathBuf,
+    /// The recipe text, for locating fields in later diagnostics.
+    pub text: String,
+}
+
+impl Loaded {
+    /// The bool option that selects this package.
+    pub fn enabled_by(&self) -> String {
+        self.recipe
+            .enabled_by
+            .clone()
+            .unwrap_or_else(|| package_symbol(&self.recipe.name))
+    }
+
+    /// The location of the first occurrence of `needle` (e.g. a quoted
+    /// dependency name) in the recipe, for diagnostics about a field's value.
+    pub fn locate(&self, needle: &str) -> Location {
+        locate_in(&self.file, &self.text, needle)
+    }
+}
+
+/// `PACKAGE_<NAME>` with `-` and `.` turned into `_`.
+pub fn package_symbol(name: &str) -> String {
+    let upper: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("PACKAGE_{upper}")
+}
+
+/// Find `needle` in `text` and return its location (line 1 col 1 if absent).
+pub fn locate_in(file: &Path, text: &str, needle: &str) -> Location {
+    match text.find(needle) {
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let col = at - before.rfind('\n').map_or(0, |p| p + 1) + 1;
+            Location::new(file, line, Some(col))
+        }
+        None => Location::new(file, 1, Some(1)),
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum RecipeError {
+    #[error("{0}: cannot read recipe: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{location}: {message}")]
+    Syntax { location: Location, message: String },
+    #[error(
+        "{location}: recipe is named {found:?} but lives in the folder for {expected:?}; rename one so they match"
+    )]
+    NameMismatch {
+        location: Location,
+        found: String,
+        expected: String,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+}
+
+/// Load one recipe file; its folder name must equal the recipe's name.
+pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| RecipeError::Read(file.to_path_buf(), e))?;
+    let recipe: Recipe = ron::Options::default().from_str(&text).map_err(|e| {
+        let location = Location::new(file, e.span.start.line, Some(e.span.start.col));
+        RecipeError::Syntax {
+            location,
+            message: describe_ron_error(&e.code),
+        }
+    })?;
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loaded = Loaded {
+        recipe,
+        file: file.to_path_buf(),
+        dir,
+        text,
+    };
+    let folder = loaded
+        .dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if folder != loaded.recipe.name {
+        return Err(RecipeError::NameMismatch {
+            location: loaded.locate(&format!("\"{}\"", loaded.recipe.name)),
+            found: loaded.recipe.name.clone(),
+            expected: folder,
+        });
+    }
+    validate(&loaded)?;
+    Ok(loaded)
+}
+
+/// Checks that need the whole recipe: hashes, patch files, kind fields.
+fn validate(l: &Loaded) -> Result<(), RecipeError> {
+    let invalid = |needle: &str, message: String| RecipeError::Invalid {
+        location: l.locate(needle),
+        message,
+    };
+    if let Source::Url { sha256, .. } = &l.recipe.source
+        && (sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(invalid(
+            sha256,
+            format!(
+                "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
+            ),
+        ));
+    }
+    for patch in &l.recipe.patches {
+        if !l.dir.join(patch).is_file() {
+            return Err(invalid(
+                &format!("\"{patch}\""),
+                format!(
+                    "field `patches`: {patch} does not exist in {}",
+                    l.dir.display()
+                ),
+            ));
+        }
+    }
+    for (field, table) in [
+        ("device_table", &l.recipe.device_table),
+        ("users_table", &l.recipe.users_table),
+    ] {
+        if let Some(table) = table
+            && !l.dir.join(table).is_file()
+        {
+            return Err(invalid(
+                &format!("\"{table}\""),
+                format!(
+                    "field `{field}`: {table} does not exist in {}",
+                    l.dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Turn ron's error codes into sentences that name the field at fault.
+pub(crate) fn describe_ron_error(code: &ron::error::Error) -> String {
+    use ron::error::Error as E;
+    match code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown field `{found}`{}; expected one of: {}",
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default(),
+            expected.join(", ")
+        ),
+        E::MissingStructField { field, outer } => format!(
+            "missing field `{field}`{}",
+            outer
+                .as_deref()
+                .map(|o| format!(" in {o}"))
+                .unwrap_or_default()
+        ),
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown variant `{found}`{}; expected one of: {}",
+            outer
+                .as_deref()
+                .map(|o| format!(" for {o}"))
+                .unwrap_or_default(),
+            expected.join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let pkg = dir.join(name);
+        std::fs::create_dir_all(&pkg).unwrap();
+        let file = pkg.join(format!("{name}.ron"));
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    #[test]
+    fn loads_a_generic_recipe() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "hello",
+            r#"Recipe(name: "hello", version: "1.0", license: ["MIT"], depends: ["toolchain-external"],
+                kind: Generic(build: ["make"], install: ["make install DESTDIR=$TARGET_DIR"]))"#,
+        );
+        let l = load(&f).unwrap();
+        assert_eq!(l.recipe.depends, vec!["toolchain-external"]);
+        assert_eq!(l.enabled_by(), "PACKAGE_HELLO");
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_column() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "bad",
+            "Recipe(\n  name: \"bad\",\n  version: \"1\",\n  dependz: [],\n  kind: Generic())\n",
+        );
+        let e = load(&f).unwrap_err().to_string();
+        assert!(e.contains("bad.ron:4:"), "{e}");
+        assert!(e.contains("unknown field `dependz`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported_with_position() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "bad",
+            "Recipe(\n  name: \"bad\",\n  version: 3,\n  kind: Generic())\n",
+        );
+        let e = load(&f).unwrap_err().to_string();
+        assert!(e.contains("bad.ron:3:"), "{e}");
+    }
+
+    #[test]
+    fn bad_sha256_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "x",
+            "Recipe(name: \"x\", version: \"1\",\n source: Url(url: \"file:///x.tar.gz\", sha256: \"abc\"),\n kind: Generic())",
+        );
+        let e = load(&f).unwrap_err().to_string();
+        assert!(e.contains("x.ron:2:"), "{e}");
+        assert!(e.contains("sha256"), "{e}");
+    }
+}

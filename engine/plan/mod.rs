@@ -1,0 +1,329 @@
+//! Planning: the selected packages and the assembly steps (the root
+//! filesystem, one step per selected image format, the disk image) become a
+//! DAG of steps (petgraph), with unknown dependencies and cycles reported by
+//! name, and image settings that cannot work reported before anything runs.
+
+pub mod imageopts;
+
+use crate::error::{Error, Result};
+use crate::load::config::Value;
+use crate::load::project::Project;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    /// Build one package from its recipe.
+    Package(String),
+    /// Merge the selected packages' `target/` trees into the root filesystem.
+    Rootfs,
+    /// Write the root filesystem as a filesystem image.
+    RootfsImage(ImageFormat),
+    /// Write the partitioned disk image `DISK_IMAGE_LAYOUT` describes from
+    /// the `images/` of every step before it.
+    DiskImage,
+    /// Run the post-image scripts over every image.
+    PostImage,
+}
+
+/// The root filesystem image formats, each selected by its option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Cpio,
+    Tar,
+    Ext4,
+    Squashfs,
+    Ubifs,
+    /// The UBIFS image wrapped for raw flash; made from `rootfs-ubifs`'s
+    /// output, not from the root filesystem.
+    Ubi,
+}
+
+/// Every UBI geometry option (`rootfs-ubifs` derives its LEB size from them).
+const UBI_GEOMETRY: [&str; 6] = [
+    "ROOTFS_UBI_PEB_SIZE",
+    "ROOTFS_UBI_MIN_IO_SIZE",
+    "ROOTFS_UBI_SUB_PAGE_SIZE",
+    "ROOTFS_UBI_VID_HDR_OFFSET",
+    "ROOTFS_UBI_LEB_SIZE",
+    "ROOTFS_UBI_MAX_LEB_COUNT",
+];
+
+impl ImageFormat {
+    pub const ALL: [ImageFormat; 6] = [
+        ImageFormat::Cpio,
+        ImageFormat::Tar,
+        ImageFormat::Ext4,
+        ImageFormat::Squashfs,
+        ImageFormat::Ubifs,
+        ImageFormat::Ubi,
+    ];
+
+    /// `cpio`, `tar`, … as in step names (`rootfs-cpio`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Cpio => "cpio",
+            ImageFormat::Tar => "tar",
+            ImageFormat::Ext4 => "ext4",
+            ImageFormat::Squashfs => "squashfs",
+            ImageFormat::Ubifs => "ubifs",
+            ImageFormat::Ubi => "ubi",
+        }
+    }
+
+    /// The bool option selecting the format.
+    pub fn option(self) -> &'static str {
+        match self {
+            ImageFormat::Cpio => "ROOTFS_CPIO",
+            ImageFormat::Tar => "ROOTFS_TAR",
+            ImageFormat::Ext4 => "ROOTFS_EXT4",
+            ImageFormat::Squashfs => "ROOTFS_SQUASHFS",
+            ImageFormat::Ubifs => "ROOTFS_UBIFS",
+            ImageFormat::Ubi => "ROOTFS_UBI",
+        }
+    }
+
+    /// Whether the format is written from the root filesystem (with the
+    /// device tables); UBI wraps the UBIFS image instead.
+    pub fn from_rootfs(self) -> bool {
+        self != ImageFormat::Ubi
+    }
+
+    /// The options the format's writer reads (besides the device tables and
+    /// SOURCE_DATE_EPOCH, which every format written from the root
+    /// filesystem reads).
+    pub fn settings(self) -> &'static [&'static str] {
+        match self {
+            ImageFormat::Cpio => &["ROOTFS_CPIO_COMPRESSION"],
+            ImageFormat::Tar => &[],
+            ImageFormat::Ext4 => &[
+                "ROOTFS_EXT4_TYPE",
+                "ROOTFS_EXT4_SIZE_MB",
+                "ROOTFS_EXT4_LABEL",
+                "ROOTFS_EXT4_INODES",
+                "ROOTFS_EXT4_RESERVED",
+            ],
+            ImageFormat::Squashfs => &["ROOTFS_SQUASHFS_COMPRESSION"],
+            ImageFormat::Ubifs => &UBI_GEOMETRY,
+            ImageFormat::Ubi => &[
+                "ROOTFS_UBI_PEB_SIZE",
+                "ROOTFS_UBI_MIN_IO_SIZE",
+                "ROOTFS_UBI_SUB_PAGE_SIZE",
+                "ROOTFS_UBI_VID_HDR_OFFSET",
+                "ROOTFS_UBI_VOLUME_NAME",
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub kind: StepKind,
+    /// Indices of the steps this one reads, in the order they are merged.
+    pub deps: Vec<usize>,
+}
+
+/// Steps in topological order (every step after all of its dependencies).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.name == name)
+    }
+
+    /// Steps needed for `target` (it and everything it reads, transitively).
+    pub fn closure(&self, target: usize) -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![target];
+        while let Some(i) = todo.pop() {
+            if seen.insert(i) {
+                todo.extend(self.steps[i].deps.iter().copied());
+            }
+        }
+        seen
+    }
+}
+
+/// Plan the build for the resolved option values.
+pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan> {
+    let enabled = |sym: &str| values.get(sym).is_some_and(Value::is_true);
+    // Selected packages and, transitively, what they depend on.
+    let mut selected = BTreeSet::new();
+    let mut todo: Vec<String> = project
+        .recipes
+        .values()
+        .filter(|l| enabled(&l.enabled_by()))
+        .map(|l| l.recipe.name.clone())
+        .collect();
+    while let Some(name) = todo.pop() {
+        if !selected.insert(name.clone()) {
+            continue;
+        }
+        let loaded = &project.recipes[&name];
+        for dep in &loaded.recipe.depends {
+            if !project.recipes.contains_key(dep) {
+                let location = loaded.locate(&format!("\"{dep}\""));
+                let hint = suggest(dep, project.recipes.keys());
+                return Err(Error::Other(format!(
+                    "{location}: field `depends`: unknown package {dep:?}{hint}"
+                )));
+            }
+            todo.push(dep.clone());
+        }
+    }
+
+    let mut graph: DiGraph<String, ()> = DiGraph::new();
+    let nodes: BTreeMap<String, NodeIndex> = selected
+        .iter()
+        .map(|n| (n.clone(), graph.add_node(n.clone())))
+        .collect();
+    for name in &selected {
+        for dep in &project.recipes[name].recipe.depends {
+            graph.add_edge(nodes[name], nodes[dep], ());
+        }
+    }
+    if let Some(cycle) = find_cycle(&graph) {
+        let first = &project.recipes[&cycle[0]];
+        let location = first.locate("depends");
+        return Err(Error::Other(format!(
+            "{location}: dependency cycle: {}; remove one of these dependencies",
+            cycle.join(" -> ")
+        )));
+    }
+
+    // Topological order, ties broken by name so plans are stable.
+    let mut order = Vec::new();
+    let mut remaining: BTreeMap<String, usize> = selected
+        .iter()
+        .map(|n| (n.clone(), project.recipes[n].recipe.depends.len()))
+        .collect();
+    while !remaining.is_empty() {
+        let ready: Vec<String> = remaining
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in ready {
+            remaining.remove(&name);
+            for (other, count) in remaining.iter_mut() {
+                *count -= project.recipes[other]
+                    .recipe
+                    .depends
+                    .iter()
+                    .filter(|d| **d == name)
+                    .count();
+            }
+            order.push(name);
+        }
+    }
+
+    let mut steps: Vec<Step> = Vec::new();
+    for name in &order {
+        let deps = project.recipes[name]
+            .recipe
+            .depends
+            .iter()
+            .filter_map(|d| order.iter().position(|o| o == d))
+            .collect();
+        steps.push(Step {
+            name: name.clone(),
+            kind: StepKind::Package(name.clone()),
+            deps,
+        });
+    }
+    let packages: Vec<usize> = (0..steps.len()).collect();
+    if !packages.is_empty() {
+        let rootfs = steps.len();
+        steps.push(Step {
+            name: "rootfs".into(),
+            kind: StepKind::Rootfs,
+            deps: packages,
+        });
+        // ROOTFS_UBI selects ROOTFS_UBIFS; rootfs-ubi reads its output.
+        let ubi = enabled(ImageFormat::Ubi.option());
+        let wanted = |f: &ImageFormat| enabled(f.option()) || (*f == ImageFormat::Ubifs && ubi);
+        for format in ImageFormat::ALL.into_iter().filter(wanted) {
+            let ubifs = StepKind::RootfsImage(ImageFormat::Ubifs);
+            let from = if format.from_rootfs() {
+                rootfs
+            } else {
+                steps
+                    .iter()
+                    .rposition(|s| s.kind == ubifs)
+                    .unwrap_or(rootfs)
+            };
+            steps.push(Step {
+                name: format!("rootfs-{}", format.name()),
+                kind: StepKind::RootfsImage(format),
+                deps: vec![from],
+            });
+        }
+        if wanted(&ImageFormat::Ubifs) {
+            crate::plan::imageopts::ubi_geometry(values)?;
+        }
+        if ubi {
+            crate::plan::imageopts::ubi_volume_name(values)?;
+        }
+    }
+    // The disk image reads what every step before it put in `images/`.
+    if crate::plan::imageopts::disk_layout(project, values)?.is_some() {
+        let deps = (0..steps.len())
+            .filter(|i| steps[*i].kind != StepKind::Rootfs)
+            .collect();
+        steps.push(Step {
+            name: "disk-image".into(),
+            kind: StepKind::DiskImage,
+            deps,
+        });
+    }
+    // The post-image scripts see every image, the disk image included.
+    let post_image = values
+        .get("POST_IMAGE_SCRIPT")
+        .is_some_and(|v| !v.as_text().trim().is_empty());
+    if post_image && !steps.is_empty() {
+        steps.push(Step {
+            name: "post-image".into(),
+            kind: StepKind::PostImage,
+            deps: (0..steps.len()).collect(),
+        });
+    }
+    Ok(Plan { steps })
+}
+
+/// One cycle in the graph, as package names, closed (`a -> b -> a`).
+fn find_cycle(graph: &DiGraph<String, ()>) -> Option<Vec<String>> {
+    let scc = tarjan_scc(graph).into_iter().find(|c| c.len() > 1)?;
+    let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+    let start = *members.iter().min_by_key(|n| graph[**n].clone())?;
+    let mut path = vec![start];
+    let mut cur = start;
+    loop {
+        let next = graph
+            .neighbors(cur)
+            .filter(|n| members.contains(n))
+            .min_by_key(|n| graph[*n].clone())?;
+        if let Some(pos) = path.iter().position(|p| *p == next) {
+            let mut names: Vec<String> = path[pos..].iter().map(|n| graph[*n].clone()).collect();
+            names.push(graph[next].clone());
+            return Some(names);
+        }
+        path.push(next);
+        cur = next;
+    }
+}
+
+/// ", did you mean X?" when a known name is close.
+pub fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
+    known
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!("; did you mean {k:?}?"))
+        .unwrap_or_default()
+}

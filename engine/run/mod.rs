@@ -1,0 +1,12 @@
+//! Running a build: the output dir and its `.config` (`session`), the
+//! scheduler (`sched`), one build's steps answered from the cache or run
+//! (`build`), the progress display, the build record, the output-dir lock
+//! and the delivery of `images/`.
+
+pub mod build;
+pub mod deliver;
+pub mod lock;
+pub mod record;
+pub mod sched;
+pub mod session;
+pub mod ui;

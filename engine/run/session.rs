@@ -1,0 +1,384 @@
+//! The verbs' common ground: an output dir and its `.config`, configuring
+//! from a defconfig, running a build through the scheduler, assembling the
+//! deliverables into `images/`, and writing the build record.
+
+use crate::error::{Error, Result};
+use crate::key::digest::StatCache;
+use crate::load::config::{self, Value};
+use crate::load::project::Project;
+use crate::plan::{self, Plan};
+use crate::run::build::Build;
+use crate::run::record::{Durations, Record, StepRecord, remember_keys, write_record};
+use crate::run::sched;
+use crate::run::ui::Progress;
+use crate::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where things live for this invocation.
+pub struct Paths {
+    pub output: PathBuf,
+    pub cache: PathBuf,
+    pub dl: PathBuf,
+}
+
+/// The board name of a defconfig file: `boards/foo_defconfig` → `foo`.
+pub fn board_name(defconfig: &Path) -> String {
+    let file = defconfig
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    file.strip_suffix("_defconfig").unwrap_or(&file).to_string()
+}
+
+/// The default cache dir: `$FORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/forge`,
+/// else `~/.cache/forge`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("FORGE_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("forge");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    home.join(".cache/forge")
+}
+
+/// Load a defconfig (Buildroot names translated, see [`config::br2`]),
+/// resolve it and write the output dir's `.config`.
+pub fn configure(
+    project: &Project,
+    defconfig: &Path,
+    output: &Path,
+) -> Result<BTreeMap<String, Value>> {
+    let parsed = buildroot_names(project, config::parse_defconfig(defconfig)?)?.for_resolve();
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
+    let remembered = defconfig.strip_prefix(&project.root).unwrap_or(defconfig);
+    let text = config::write_dotconfig(&project.schema, &resolved, Some(remembered));
+    let dot = output.join(".config");
+    if fs::read_to_string(&dot).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&dot, text).map_err(|e| Error::io(&dot, e))?;
+    }
+    Ok(resolved.values)
+}
+
+/// Read the output dir's `.config`: the values and the defconfig it came from.
+pub fn load_config(
+    project: &Project,
+    output: &Path,
+) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
+    let dot = output.join(".config");
+    if !dot.is_file() {
+        return Err(Error::Other(format!(
+            "{} has no .config; configure it first: forge boards/<board>_defconfig",
+            output.display()
+        )));
+    }
+    let (parsed, defconfig) = config::parse_dotconfig(&dot)?;
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    Ok((
+        resolved.values,
+        defconfig.map(|d| {
+            if d.is_absolute() {
+                d
+            } else {
+                project.root.join(d)
+            }
+        }),
+    ))
+}
+
+/// Translate the Buildroot names in a parsed defconfig into forge's.
+fn buildroot_names(project: &Project, parsed: config::Defconfig) -> Result<config::br2::Imported> {
+    let linux = project.recipes.values().find_map(|l| match l.recipe.kind {
+        crate::load::recipe::Kind::Linux { .. } => Some(l.recipe.version.as_str()),
+        _ => None,
+    });
+    Ok(config::br2::import_from_tree(
+        &project.root,
+        &project.schema,
+        linux,
+        parsed,
+    )?)
+}
+
+/// Write the minimal defconfig for the output dir's `.config` to `dest`
+/// (default: the defconfig it came from). Returns the file written. A
+/// defconfig in Buildroot names is written back in forge names.
+pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> Result<PathBuf> {
+    let dot = output.join(".config");
+    let (parsed, remembered) = config::parse_dotconfig(&dot)?;
+    let resolved = config::resolve(&project.schema, &parsed)?;
+    let remembered = remembered.map(|d| {
+        if d.is_absolute() {
+            d
+        } else {
+            project.root.join(d)
+        }
+    });
+    let dest = dest.map(Path::to_path_buf).or(remembered).ok_or_else(|| {
+        Error::Other("the .config does not name its defconfig; pass --out FILE".into())
+    })?;
+    let original = if dest.is_file() {
+        Some(buildroot_names(project, config::parse_defconfig(&dest)?)?.layout)
+    } else {
+        None
+    };
+    let text = config::savedefconfig(&project.schema, &resolved, original.as_ref());
+    if fs::read_to_string(&dest).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&dest, text).map_err(|e| Error::io(&dest, e))?;
+    }
+    Ok(dest)
+}
+
+pub struct BuildRequest<'a> {
+    pub jobs: usize,
+    pub jobserver: jobserver::Client,
+    /// Build only up to this step (a package name), else everything.
+    pub target: Option<&'a str>,
+    /// Re-run this step even if cached.
+    pub rebuild: Option<&'a str>,
+}
+
+/// Set up a [`Build`] of the output dir's configuration and hand it to `f`.
+pub fn with_build<T>(
+    project: &Project,
+    paths: &Paths,
+    jobserver: &jobserver::Client,
+    f: impl FnOnce(&mut Build) -> Result<T>,
+) -> Result<T> {
+    let (values, _) = load_config(project, &paths.output)?;
+    let plan = plan::plan(project, &values)?;
+    let store = Store::open(&paths.cache)?;
+    let stats = StatCache::load(&store.root().join("stat-cache.json"));
+    let overrides = load_overrides(&paths.output)?;
+    let mut build = Build::new(
+        project,
+        &values,
+        &plan,
+        paths.output.clone(),
+        &store,
+        &stats,
+        paths.dl.clone(),
+        overrides,
+        jobserver.clone(),
+    );
+    let result = f(&mut build);
+    stats.save();
+    result
+}
+
+/// Build the output dir's configuration. On success the deliverables are in
+/// `images/`; on failure the error names the failed steps.
+pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
+    let started = Instant::now();
+    let _lock = crate::run::lock::OutputLock::acquire(&paths.output)?;
+    with_build(project, paths, &req.jobserver, |build| {
+        run_build(build, paths, req, started)
+    })
+}
+
+fn run_build(
+    build: &mut Build,
+    paths: &Paths,
+    req: &BuildRequest,
+    started: Instant,
+) -> Result<Record> {
+    let plan = build.plan;
+    let store = build.store;
+    let wanted: BTreeSet<usize> = match req.target {
+        Some(t) => plan.closure(step_index(plan, t)?),
+        None => (0..plan.steps.len()).collect(),
+    };
+    if let Some(r) = req.rebuild {
+        build.force.push(step_index(plan, r)?);
+    }
+    let deps: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.deps.clone()).collect();
+    let durations = Durations::load(store.root());
+    let prio = sched::priorities(&deps, &|s| durations.get(&plan.steps[s].name));
+    let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+    let mut progress = Progress::new(names, wanted.len());
+    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &*build, &mut |e| {
+        progress.event(e)
+    });
+    progress.finish();
+
+    let mut record = Record {
+        board: paths
+            .output
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        seconds: 0.0,
+        built: 0,
+        cached: 0,
+        failed: 0,
+        peak_rss_kib: 0,
+        steps: Vec::new(),
+    };
+    let mut durations = durations;
+    for &s in &wanted {
+        let st = &progress.status[s];
+        let status = if st.failed {
+            "failed"
+        } else if st.built {
+            "built"
+        } else if st.cached {
+            "cached"
+        } else {
+            "skipped"
+        };
+        match status {
+            "built" => {
+                record.built += 1;
+                durations.set(&plan.steps[s].name, st.seconds);
+            }
+            "cached" => record.cached += 1,
+            "failed" => record.failed += 1,
+            _ => {}
+        }
+        record.steps.push(StepRecord {
+            name: plan.steps[s].name.clone(),
+            key: build.key_of(s),
+            output: outcome.outputs[s].clone(),
+            status: status.into(),
+            seconds: st.seconds,
+        });
+    }
+    durations.save(store.root());
+    // Deliverables come from complete builds; `forge <pkg>` leaves them be.
+    if outcome.failures.is_empty() && req.target.is_none() {
+        crate::run::deliver::assemble_images(
+            store,
+            build.stats,
+            plan,
+            &wanted,
+            &outcome.outputs,
+            &paths.output.join("images"),
+        )?;
+    }
+    record.seconds = started.elapsed().as_secs_f64();
+    record.peak_rss_kib = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map(|u| u.max_rss())
+        .unwrap_or(0);
+    write_record(&paths.output, &record)?;
+    remember_keys(&paths.output, &record)?;
+    if let Some((s, err)) = outcome.failures.into_iter().next() {
+        let log = paths
+            .output
+            .join("logs")
+            .join(format!("{}.log", plan.steps[s].name));
+        let tail = crate::exec::log_tail(&log, 40);
+        let fresh_log = progress.status[s].started && log.is_file();
+        return Err(Error::Other(if fresh_log && !tail.is_empty() {
+            format!(
+                "{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---",
+                log.display(),
+                log.display()
+            )
+        } else {
+            err.to_string()
+        }));
+    }
+    Ok(record)
+}
+
+fn step_index(plan: &Plan, name: &str) -> Result<usize> {
+    plan.index(name).ok_or_else(|| {
+        let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+        Error::Other(format!(
+            "{name} is not a step of this configuration{}",
+            plan::suggest(name, names.iter())
+        ))
+    })
+}
+
+/// `output/<board>/overrides.ron` (or `$FORGE_OVERRIDE_FILE`): package name →
+/// local source tree, like Buildroot's `<PKG>_OVERRIDE_SRCDIR`.
+fn load_overrides(output: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let file = std::env::var_os("FORGE_OVERRIDE_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| output.join("overrides.ron"));
+    if !file.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let map: BTreeMap<String, PathBuf> = ron::from_str(&text).map_err(|e| {
+        Error::Other(format!(
+            "{}:{}:{}: {}; expected a map like {{\"busybox\": \"/home/me/src/busybox\"}}",
+            file.display(),
+            e.span.start.line,
+            e.span.start.col,
+            e.code
+        ))
+    })?;
+    for (pkg, dir) in &map {
+        if !dir.is_dir() {
+            return Err(Error::Other(format!(
+                "{}: override for {pkg}: {} is not a directory",
+                file.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(map)
+}
+
+/// `forge list-defconfigs`: every board of every tree with the first
+/// comment line of its defconfig as a description.
+pub fn list_defconfigs(project: &Project) -> Result<String> {
+    let mut out = String::new();
+    for path in project.defconfigs()? {
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let about = text
+            .lines()
+            .find_map(|l| l.strip_prefix('#'))
+            .map(str::trim)
+            .unwrap_or("");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tree = path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&project.root);
+        let from = if tree == project.root {
+            String::new()
+        } else {
+            format!(" [{}]", tree.display())
+        };
+        out.push_str(&format!("  {name:<40} {about}{from}\n"));
+    }
+    Ok(out)
+}
+
+/// The external trees an output dir was configured with (`external.list`).
+pub fn remembered_externals(output: &Path) -> Vec<PathBuf> {
+    fs::read_to_string(output.join("external.list"))
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn remember_externals(output: &Path, externals: &[PathBuf]) -> Result<()> {
+    let path = output.join("external.list");
+    if externals.is_empty() {
+        let _ = fs::remove_file(&path);
+        return Ok(());
+    }
+    let text: String = externals
+        .iter()
+        .map(|e| format!("{}\n", e.display()))
+        .collect();
+    fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
