@@ -18,4 +18,5 @@ pub mod plan;
 pub mod run;
 pub mod runtime;
 pub mod sources;
+pub mod spec;
 pub mod store;

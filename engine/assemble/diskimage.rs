@@ -6,25 +6,23 @@
 //! [`crate::image::disk`] into the step's `images/`.
 
 use crate::error::{Error, Result};
-use crate::exec::{StepDirs, remove_tree};
+use crate::exec::{StepContext, remove_tree};
 use crate::image::disk::write_disk;
-use crate::run::build::Build;
+use crate::spec::DiskSpec;
 use crate::store::EntryKind;
 use std::collections::BTreeMap;
 use std::fs;
 
-/// Run plan step `step` over its dependencies' outputs and return the
-/// digest of its own.
-pub fn disk_step(build: &Build, step: usize, dep_outputs: &[String]) -> Result<String> {
-    let (written, _, layout) = crate::plan::imageopts::disk_layout(build.project, build.values)?
-        .ok_or_else(|| {
-            Error::Other("internal: disk-image step without DISK_IMAGE_LAYOUT".into())
-        })?;
-    let s = &build.plan.steps[step];
-    let dirs = StepDirs::new(&build.output.join("build"), &s.name);
-    let parts = s.deps.iter().zip(dep_outputs);
-    let parts = parts.map(|(d, out)| (build.plan.steps[*d].name.as_str(), out));
-    let store = build.store;
+/// Run the step over its dependencies' outputs `parts` (step name, output
+/// digest) and return the digest of its own.
+pub fn disk_step(spec: &DiskSpec, parts: &[(String, String)], ctx: &StepContext) -> Result<String> {
+    let layout = spec
+        .layout
+        .as_ref()
+        .ok_or_else(|| Error::Other("internal: disk-image step without a parsed layout".into()))?;
+    let written = &spec.layout_file.name;
+    let dirs = &ctx.dirs;
+    let store = ctx.store;
     let staging = dirs.base.join("images");
     remove_tree(&staging)?;
     fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
@@ -35,7 +33,7 @@ pub fn disk_step(build: &Build, step: usize, dep_outputs: &[String]) -> Result<S
             if matches!(e.kind, EntryKind::Dir { .. }) {
                 continue;
             }
-            if let Some(prev) = owner.insert(e.path.clone(), name) {
+            if let Some(prev) = owner.insert(e.path.clone(), name.as_str()) {
                 return Err(Error::Other(format!(
                     "images/{} is produced by both {prev} and {name}",
                     e.path
@@ -61,14 +59,10 @@ pub fn disk_step(build: &Build, step: usize, dep_outputs: &[String]) -> Result<S
             )));
         }
     }
-    let epoch = build
-        .values
-        .get("SOURCE_DATE_EPOCH")
-        .and_then(|v| v.as_text().parse::<u32>().ok())
-        .unwrap_or(0);
+    let epoch = spec.source_date_epoch;
     dirs.fresh_out()?;
     let out = dirs.out.join("images").join(&layout.name);
-    write_disk(&layout, &staging, epoch, &out).map_err(|e| Error::Other(e.to_string()))?;
+    write_disk(layout, &staging, epoch, &out).map_err(|e| Error::Other(e.to_string()))?;
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
 }

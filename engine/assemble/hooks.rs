@@ -4,13 +4,12 @@
 //! variables under forge names), and the `post-image` step, whose output is
 //! exactly the files the scripts added or changed in `BINARIES_DIR`.
 
-use crate::error::{Error, Result};
-use crate::exec::{Runner, StepDirs, base_env};
-use crate::run::build::Build;
-use crate::store::{EntryKind, Manifest};
+use crate::error::Result;
+use crate::exec::{Runner, StepContext, base_env};
+use crate::spec::HookSpec;
+use crate::store::{EntryKind, Manifest, Store};
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Where a hook script's trees are.
@@ -24,80 +23,51 @@ pub struct HookDirs<'a> {
 }
 
 /// The environment of a hook script.
-fn hook_env(build: &Build, dirs: &HookDirs) -> Vec<(String, String)> {
-    let epoch = build.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
+fn hook_env(hook: &HookSpec, ctx: &StepContext, dirs: &HookDirs) -> Vec<(String, String)> {
     let text = |p: &Path| p.to_string_lossy().into_owned();
-    let mut env = base_env(epoch);
+    let mut env = base_env(hook.source_date_epoch);
     if let Some(target) = dirs.target {
         env.push(("TARGET_DIR".into(), text(target)));
     }
     env.extend([
         ("BINARIES_DIR".to_string(), text(dirs.binaries)),
         ("HOST_DIR".to_string(), text(dirs.host)),
-        ("BUILD_DIR".to_string(), text(&build.output.join("build"))),
-        ("BASE_DIR".to_string(), text(&build.output)),
+        ("BUILD_DIR".to_string(), text(&ctx.output.join("build"))),
+        ("BASE_DIR".to_string(), text(ctx.output)),
         (
             "FORGE_CONFIG".to_string(),
-            text(&build.output.join(".config")),
+            text(&ctx.output.join(".config")),
         ),
     ]);
     env
 }
 
-/// The scripts an option names, resolved, each checked to be an
-/// executable file.
-pub fn scripts(build: &Build, option: &str) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in build.paths_of(option) {
-        let meta = std::fs::metadata(&path).map_err(|_| {
-            Error::Other(format!(
-                "option {option}: {} does not exist (paths are relative to {} or an external tree)",
-                path.display(),
-                build.project.root.display()
-            ))
-        })?;
-        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-            return Err(Error::Other(format!(
-                "option {option}: {} is not an executable file; make it one with `chmod +x {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-        out.push(path);
-    }
-    Ok(out)
-}
-
-/// Run `scripts` (as [`scripts`] gave them for `option`), in order, with
-/// `first_arg` then `POST_SCRIPT_ARGS` as arguments. Output goes to `log`.
+/// Run the hook's scripts (checked executable when the spec was made), in
+/// order, with `first_arg` then `POST_SCRIPT_ARGS` as arguments, in the
+/// project root. Output goes to the step's log.
 pub fn run_scripts(
-    build: &Build,
-    step: &str,
-    (option, scripts): (&str, &[PathBuf]),
+    hook: &HookSpec,
+    ctx: &StepContext,
     first_arg: &Path,
     dirs: &HookDirs,
-    log: &Path,
 ) -> Result<()> {
-    let env = hook_env(build, dirs);
-    let mut runner = Runner::new(step, log, env, &build.jobserver)?;
-    let args = build.value("POST_SCRIPT_ARGS");
-    for script in scripts {
-        let mut cmd = Command::new(script);
-        cmd.arg(first_arg).args(args.split_whitespace());
-        runner.note(&format!("{option}: {}", script.display()));
-        runner.run(&build.project.root, cmd, &script.display().to_string())?;
+    let env = hook_env(hook, ctx, dirs);
+    let mut runner = Runner::new(ctx.name, &ctx.log, env, ctx.jobserver)?;
+    for script in &hook.scripts {
+        let mut cmd = Command::new(&script.path);
+        cmd.arg(first_arg).args(&hook.args);
+        runner.note(&format!("{}: {}", hook.option, script.path.display()));
+        runner.run(&hook.cwd, cmd, &script.path.display().to_string())?;
     }
     Ok(())
 }
 
 /// Materialize the `host/` parts of `outputs` into `dest`.
-pub fn host_tree(build: &Build, outputs: &[String], dest: &Path) -> Result<()> {
+pub fn host_tree(store: &Store, outputs: &[String], dest: &Path) -> Result<()> {
     crate::exec::remove_tree(dest)?;
-    std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
+    std::fs::create_dir_all(dest).map_err(|e| crate::error::Error::io(dest, e))?;
     for out in outputs {
-        build
-            .store
-            .materialize(&build.store.manifest(out)?, "host", dest)?;
+        store.materialize(&store.manifest(out)?, "host", dest)?;
     }
     Ok(())
 }
@@ -105,9 +75,13 @@ pub fn host_tree(build: &Build, outputs: &[String], dest: &Path) -> Result<()> {
 /// The `post-image` step: every image the build produced is laid out in
 /// `BINARIES_DIR`, the scripts run, and the step's output holds the files
 /// they added or changed (in `images/`, where they replace the originals).
-pub fn post_image_step(build: &Build, dep_outputs: &[String], dirs: &StepDirs) -> Result<String> {
-    let store = build.store;
-    let scripts = scripts(build, "POST_IMAGE_SCRIPT")?;
+pub fn post_image_step(
+    hook: &HookSpec,
+    dep_outputs: &[String],
+    ctx: &StepContext,
+) -> Result<String> {
+    let store = ctx.store;
+    let dirs = &ctx.dirs;
     dirs.fresh_out()?;
     let images = dirs.out.join("images");
     let mut before: BTreeMap<String, EntryKind> = BTreeMap::new();
@@ -122,21 +96,13 @@ pub fn post_image_step(build: &Build, dep_outputs: &[String], dirs: &StepDirs) -
         );
     }
     let host = dirs.base.join("host");
-    host_tree(build, dep_outputs, &host)?;
-    let log = build.output.join("logs").join("post-image.log");
+    host_tree(store, dep_outputs, &host)?;
     let hook_dirs = HookDirs {
         target: None,
         binaries: &images,
         host: &host,
     };
-    run_scripts(
-        build,
-        "post-image",
-        ("POST_IMAGE_SCRIPT", &scripts),
-        &images,
-        &hook_dirs,
-        &log,
-    )?;
+    run_scripts(hook, ctx, &images, &hook_dirs)?;
     let (_, after) = store.put_tree(&dirs.out)?;
     let unchanged = |path: &str, kind: &EntryKind| match path.strip_prefix("images/") {
         Some(rel) => {

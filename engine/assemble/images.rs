@@ -8,14 +8,13 @@
 
 use crate::assemble::rootfs::USERS_META;
 use crate::error::{Error, Result};
-use crate::exec::StepDirs;
+use crate::exec::StepContext;
 use crate::image::cpio::{Compression, write_compressed_cpio};
 use crate::image::entries::{self, EntryKind as ImageKind, FileData, ImageEntry};
-use crate::image::ext4::{Ext4Options, ExtType, write_ext4};
-use crate::image::squashfs::{SquashfsCompression, write_squashfs};
+use crate::image::ext4::{Ext4Options, write_ext4};
+use crate::image::squashfs::write_squashfs;
 use crate::image::tar::write_tar;
-use crate::plan::ImageFormat;
-use crate::run::build::Build;
+use crate::spec::{ImageSpec, ImageWriter};
 use crate::store::{Entry, EntryKind, Manifest, Store};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,16 +62,12 @@ pub fn merge(
 /// `rootfs.cpio[.gz|.xz|.zst]`, `rootfs.tar`, `rootfs.ext4` (or `.ext2`, `.ext3`), `rootfs.squashfs`,
 /// `rootfs.ubifs`; or, for UBI, wrap `rootfs.ubifs` of the output `rootfs`
 /// (then the `rootfs-ubifs` step's) into `rootfs.ubi`.
-pub fn image_step(
-    build: &Build,
-    format: ImageFormat,
-    rootfs: &str,
-    dirs: &StepDirs,
-) -> Result<String> {
-    let store = build.store;
+pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<String> {
+    let store = ctx.store;
+    let dirs = &ctx.dirs;
     let manifest = store.manifest(rootfs)?;
     let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
-    if format == ImageFormat::Ubi {
+    if let ImageWriter::Ubi { geometry, volume } = &spec.writer {
         let ubifs = manifest
             .subtree("images")
             .into_iter()
@@ -81,11 +76,9 @@ pub fn image_step(
                 _ => None,
             })
             .ok_or_else(|| Error::Other("internal: rootfs-ubifs made no rootfs.ubifs".into()))?;
-        let geometry = crate::plan::imageopts::ubi_geometry(build.values)?;
-        let volume = crate::plan::imageopts::ubi_volume_name(build.values)?;
         dirs.fresh_out()?;
         let path = dirs.out.join("images/rootfs.ubi");
-        crate::image::ubi::write_ubi(&store.blob_path(&ubifs), &geometry, &volume, rootfs, &path)
+        crate::image::ubi::write_ubi(&store.blob_path(&ubifs), geometry, volume, rootfs, &path)
             .map_err(image_err)?;
         return Ok(store.put_tree(&dirs.out)?.0);
     }
@@ -103,81 +96,71 @@ pub fn image_step(
         crate::assemble::devtable::apply_device_table(&mut list, &parsed)
             .map_err(|e| Error::Other(e.to_string()))?;
     }
-    for (_, table) in build.device_tables() {
-        let text = std::fs::read_to_string(&table).map_err(|e| Error::io(&table, e))?;
-        let parsed = crate::assemble::devtable::parse_device_table(&table, &text)
+    for table in &spec.device_tables {
+        let path = &table.file.path;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let parsed = crate::assemble::devtable::parse_device_table(path, &text)
             .map_err(|e| Error::Other(e.to_string()))?;
         crate::assemble::devtable::apply_device_table(&mut list, &parsed)
             .map_err(|e| Error::Other(e.to_string()))?;
     }
     entries::add_missing_parents(&mut list);
     entries::sort_entries(&mut list);
-    let value = |n: &str| build.values.get(n).map(|v| v.as_text()).unwrap_or_default();
-    let int = |n: &str| value(n).parse::<u64>().unwrap_or(0);
-    let epoch = u32::try_from(int("SOURCE_DATE_EPOCH")).unwrap_or(0);
+    let epoch = spec.source_date_epoch;
     dirs.fresh_out()?;
     let images = dirs.out.join("images");
-    match format {
-        ImageFormat::Cpio => {
-            let (compression, suffix) = match value("ROOTFS_CPIO_COMPRESSION").as_str() {
-                "none" => (Compression::None, ""),
-                "xz" => (Compression::Xz, ".xz"),
-                "zstd" => (Compression::Zstd, ".zst"),
-                _ => (Compression::Gzip, ".gz"),
+    match &spec.writer {
+        ImageWriter::Cpio { compression } => {
+            let suffix = match compression {
+                Compression::None => "",
+                Compression::Xz => ".xz",
+                Compression::Zstd => ".zst",
+                Compression::Gzip => ".gz",
             };
             let path = images.join(format!("rootfs.cpio{suffix}"));
-            write_compressed_cpio(&list, epoch, compression, &path)
+            write_compressed_cpio(&list, epoch, *compression, &path)
                 .map_err(|e| Error::Other(e.to_string()))?;
         }
-        ImageFormat::Tar => {
+        ImageWriter::Tar => {
             write_tar(&list, epoch, &images.join("rootfs.tar")).map_err(image_err)?
         }
-        ImageFormat::Ext4 => {
+        ImageWriter::Ext4 {
+            fs_type,
+            size_mb,
+            label,
+            inodes,
+            reserved_percent,
+        } => {
             let opts = Ext4Options {
-                fs_type: ext_type(&value("ROOTFS_EXT4_TYPE")),
-                size_bytes: int("ROOTFS_EXT4_SIZE_MB") * 1024 * 1024,
-                label: value("ROOTFS_EXT4_LABEL"),
-                inodes: Some(int("ROOTFS_EXT4_INODES")).filter(|n| *n > 0),
-                reserved_percent: u8::try_from(int("ROOTFS_EXT4_RESERVED")).unwrap_or(0),
+                fs_type: *fs_type,
+                size_bytes: size_mb * 1024 * 1024,
+                label: label.clone(),
+                inodes: *inodes,
+                reserved_percent: *reserved_percent,
                 // The filesystem's UUID and hash seed follow its content.
                 uuid_seed: rootfs.to_string(),
             };
             let name = format!("rootfs.{}", opts.fs_type.name());
             write_ext4(&list, &opts, epoch, &images.join(name)).map_err(image_err)?;
         }
-        ImageFormat::Squashfs => {
-            let compression = match value("ROOTFS_SQUASHFS_COMPRESSION").as_str() {
-                "xz" => SquashfsCompression::Xz,
-                "zstd" => SquashfsCompression::Zstd,
-                _ => SquashfsCompression::Gzip,
-            };
-            write_squashfs(&list, compression, epoch, &images.join("rootfs.squashfs"))
+        ImageWriter::Squashfs { compression } => {
+            write_squashfs(&list, *compression, epoch, &images.join("rootfs.squashfs"))
                 .map_err(image_err)?;
         }
-        ImageFormat::Ubifs => {
-            let geometry = crate::plan::imageopts::ubi_geometry(build.values)?;
+        ImageWriter::Ubifs { geometry } => {
             crate::image::ubi::write_ubifs(
                 &list,
-                &geometry,
+                geometry,
                 rootfs,
                 epoch,
                 &images.join("rootfs.ubifs"),
             )
             .map_err(image_err)?;
         }
-        ImageFormat::Ubi => {}
+        ImageWriter::Ubi { .. } => {}
     }
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
-}
-
-/// The `ROOTFS_EXT4_TYPE` choice.
-fn ext_type(value: &str) -> ExtType {
-    match value {
-        "ext2" => ExtType::Ext2,
-        "ext3" => ExtType::Ext3,
-        _ => ExtType::Ext4,
-    }
 }
 
 /// The merged tree as image entries, all owned by root.

@@ -13,8 +13,8 @@
 use crate::assemble::hooks::{self, HookDirs};
 use crate::assemble::users::{Accounts, AccountsOptions, home_entries, parse_users_table};
 use crate::error::{Error, Result};
-use crate::exec::StepDirs;
-use crate::run::build::Build;
+use crate::exec::StepContext;
+use crate::spec::RootfsSpec;
 use crate::store::{Entry, EntryKind, Manifest, Store};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,50 +24,44 @@ pub const USERS_META: &str = "meta/users.table";
 
 /// Run the `rootfs` step over the packages' outputs `parts` (step name,
 /// output digest) in dependency order.
-pub fn rootfs_step(build: &Build, parts: &[(String, String)], dirs: &StepDirs) -> Result<String> {
-    let store = build.store;
+pub fn rootfs_step(
+    spec: &RootfsSpec,
+    parts: &[(String, String)],
+    ctx: &StepContext,
+) -> Result<String> {
+    let store = ctx.store;
     let replaces = |later: &str, earlier: &str| {
-        build
-            .project
-            .recipes
-            .get(later)
-            .is_some_and(|l| l.recipe.replaces.iter().any(|r| r == earlier))
+        spec.packages
+            .iter()
+            .any(|p| p.step == later && p.replaces.iter().any(|r| r == earlier))
     };
     let mut tree = crate::assemble::images::merge(store, parts, &replaces)?;
-    for dir in build.paths_of("ROOTFS_OVERLAY") {
-        overlay(store, &mut tree, &dir)?;
+    for dir in &spec.overlays {
+        overlay(store, &mut tree, &dir.path)?;
     }
-    let homes = accounts(build, &mut tree)?;
+    let homes = accounts(spec, store, &mut tree)?;
     if !homes.is_empty() {
         put_file(store, &mut tree, USERS_META, homes.as_bytes(), 0o644)?;
     }
     let before = Manifest {
         entries: tree.into_values().collect(),
     };
-    let scripts = hooks::scripts(build, "POST_BUILD_SCRIPT")?;
-    if scripts.is_empty() {
+    let Some(hook) = spec.post_build.as_ref().filter(|h| !h.scripts.is_empty()) else {
         return store.put_manifest(&before);
-    }
+    };
+    let dirs = &ctx.dirs;
     dirs.fresh_out()?;
     store.materialize(&before, "", &dirs.out)?;
     let target = dirs.out.join("target");
     let host = dirs.base.join("host");
     let outputs: Vec<String> = parts.iter().map(|(_, d)| d.clone()).collect();
-    hooks::host_tree(build, &outputs, &host)?;
+    hooks::host_tree(store, &outputs, &host)?;
     let hook_dirs = HookDirs {
         target: Some(&target),
         binaries: &dirs.out.join("images"),
         host: &host,
     };
-    let log = build.output.join("logs").join("rootfs.log");
-    hooks::run_scripts(
-        build,
-        "rootfs",
-        ("POST_BUILD_SCRIPT", &scripts),
-        &target,
-        &hook_dirs,
-        &log,
-    )?;
+    hooks::run_scripts(hook, ctx, &target, &hook_dirs)?;
     let (_, mut after) = store.put_tree(&dirs.out)?;
     // Materializing makes directories owner-writable; a directory the
     // scripts left alone keeps the mode it had.
@@ -150,13 +144,16 @@ fn read_text(store: &Store, tree: &BTreeMap<String, Entry>, path: &str) -> Resul
 /// Generate `/etc/passwd`, `group` and `shadow` from the tree's own files,
 /// the users tables and `ROOT_PASSWORD`; returns the home directories as
 /// makedevs lines. Nothing changes when no table and no password is set.
-fn accounts(build: &Build, tree: &mut BTreeMap<String, Entry>) -> Result<String> {
-    let tables = build.users_tables();
-    let root_password = build.value("ROOT_PASSWORD");
+fn accounts(
+    spec: &RootfsSpec,
+    store: &Store,
+    tree: &mut BTreeMap<String, Entry>,
+) -> Result<String> {
+    let tables = &spec.users_tables;
+    let root_password = &spec.root_password;
     if tables.is_empty() && root_password.is_empty() {
         return Ok(String::new());
     }
-    let store = build.store;
     let passwd = read_text(store, tree, "target/etc/passwd")?.ok_or_else(|| {
         Error::Other(
             "users tables and ROOT_PASSWORD need an /etc/passwd in the root filesystem; \
@@ -167,18 +164,19 @@ fn accounts(build: &Build, tree: &mut BTreeMap<String, Entry>) -> Result<String>
     let group = read_text(store, tree, "target/etc/group")?.unwrap_or_default();
     let shadow = read_text(store, tree, "target/etc/shadow")?;
     let mut texts = Vec::new();
-    for (_, path) in &tables {
+    for table in tables {
+        let path = &table.file.path;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         texts.push((path.clone(), text));
     }
     // Salts follow the board's accounts: the same inputs give the same
     // hashes, and two boards with the same password do not share them.
     let mut seed = blake3::Hasher::new();
-    seed.update(build.value("SYSTEM_HOSTNAME").as_bytes());
+    seed.update(spec.hostname.as_bytes());
     for (_, text) in &texts {
         seed.update(text.as_bytes());
     }
-    let epoch = build.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0);
+    let epoch = u64::try_from(spec.source_date_epoch).unwrap_or(0);
     let options = AccountsOptions::with_source_date_epoch(seed.finalize().as_bytes(), epoch);
     let users_err = |e: crate::assemble::users::UsersError| Error::Other(e.to_string());
     let mut accounts =
@@ -189,7 +187,7 @@ fn accounts(build: &Build, tree: &mut BTreeMap<String, Entry>) -> Result<String>
     }
     if !root_password.is_empty() {
         accounts
-            .set_root_password(&root_password)
+            .set_root_password(root_password)
             .map_err(users_err)?;
     }
     put_file(

@@ -5,11 +5,11 @@
 //! into the top (last) fragment; `-diff-config` prints that difference.
 
 use crate::error::{Error, Result};
-use crate::kinds::{KconfigSpec, StepCtx, kconfig_spec};
+use crate::kinds::{self, StepCtx};
 use crate::run::build::Build;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The verbs, as typed after `<pkg>-`.
@@ -40,18 +40,14 @@ impl Flow {
 
 /// Run `flow` for package `pkg`.
 pub fn run(build: &Build, pkg: &str, flow: Flow) -> Result<()> {
-    let l = build
-        .project
-        .recipes
-        .get(pkg)
-        .ok_or_else(|| Error::Other(format!("no package named {pkg}")))?;
-    let spec = kconfig_spec(&l.recipe.kind).ok_or_else(|| {
-        Error::Other(format!(
+    let spec = build.package_spec(pkg)?;
+    if !kinds::is_kconfig(&spec.kind) {
+        return Err(Error::Other(format!(
             "{pkg} is not configured by Kconfig, so it has no {pkg}-menuconfig"
-        ))
-    })?;
-    let mut ctx = build.config_ctx(pkg)?;
-    let from_files = prepare(&mut ctx, &spec)?;
+        )));
+    }
+    let mut ctx = build.config_ctx(&spec)?;
+    let from_files = prepare(&mut ctx)?;
     match flow {
         Flow::Menuconfig | Flow::Nconfig => {
             let target = if flow == Flow::Menuconfig {
@@ -59,11 +55,11 @@ pub fn run(build: &Build, pkg: &str, flow: Flow) -> Result<()> {
             } else {
                 "nconfig"
             };
-            interactive(&ctx, &format!("{} {target}", spec.make_command(&ctx)))?;
+            interactive(&ctx, &format!("{} {target}", kinds::make_command(&ctx)))?;
             eprintln!(
                 "saved {}; write it back with: forge {pkg}-{}",
                 ctx.dirs.src.join(".config").display(),
-                if spec.has_savedefconfig() {
+                if kinds::has_savedefconfig(&spec.kind) {
                     "update-defconfig"
                 } else {
                     "update-config"
@@ -72,7 +68,7 @@ pub fn run(build: &Build, pkg: &str, flow: Flow) -> Result<()> {
             Ok(())
         }
         Flow::DiffConfig => {
-            for (sym, (old, new)) in difference(&mut ctx, &spec, &from_files)? {
+            for (sym, (old, new)) in difference(&mut ctx, &from_files)? {
                 println!(
                     "{sym}: {} -> {}",
                     old.as_deref().unwrap_or("(default)"),
@@ -81,19 +77,19 @@ pub fn run(build: &Build, pkg: &str, flow: Flow) -> Result<()> {
             }
             Ok(())
         }
-        Flow::UpdateDefconfig | Flow::UpdateConfig => write_back(&mut ctx, &spec, &from_files),
+        Flow::UpdateDefconfig | Flow::UpdateConfig => write_back(&mut ctx, &from_files),
     }
 }
 
 /// Make the work tree's `.config` ready: the configuration the files give,
 /// unless the tree holds edits made since the files last produced it.
 /// Returns the files' configuration.
-fn prepare(ctx: &mut StepCtx, spec: &KconfigSpec) -> Result<String> {
+fn prepare(ctx: &mut StepCtx) -> Result<String> {
     let dot = ctx.dirs.src.join(".config");
     let saved = ctx.dirs.base.join("config.from-files");
     let edited = fs::read_to_string(&dot).ok();
     let previous = fs::read_to_string(&saved).ok();
-    let from_files = spec.configure(ctx)?;
+    let from_files = kinds::configure(ctx)?;
     fs::write(&saved, &from_files).map_err(|e| Error::io(&saved, e))?;
     if let (Some(edited), Some(previous)) = (edited, previous)
         && previous == from_files
@@ -131,14 +127,11 @@ type Changes = BTreeMap<String, (Option<String>, Option<String>)>;
 /// What the user changed: with savedefconfig, the symbols whose line differs
 /// between the minimal forms of the two configurations (so values that only
 /// follow from others are left out); without it, every differing symbol.
-fn difference(ctx: &mut StepCtx, spec: &KconfigSpec, from_files: &str) -> Result<Changes> {
+fn difference(ctx: &mut StepCtx, from_files: &str) -> Result<Changes> {
     let dot = ctx.dirs.src.join(".config");
     let edited = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
-    let (old, new) = if spec.has_savedefconfig() {
-        (
-            minimal(ctx, spec, from_files)?,
-            minimal(ctx, spec, &edited)?,
-        )
+    let (old, new) = if kinds::has_savedefconfig(&ctx.spec.kind) {
+        (minimal(ctx, from_files)?, minimal(ctx, &edited)?)
     } else {
         (from_files.to_string(), edited.clone())
     };
@@ -156,10 +149,10 @@ fn difference(ctx: &mut StepCtx, spec: &KconfigSpec, from_files: &str) -> Result
 }
 
 /// The savedefconfig form of `config` (computed in the work tree).
-fn minimal(ctx: &mut StepCtx, spec: &KconfigSpec, config: &str) -> Result<String> {
+fn minimal(ctx: &mut StepCtx, config: &str) -> Result<String> {
     let file = ctx.dirs.base.join("config.minimal-input");
     fs::write(&file, config).map_err(|e| Error::io(&file, e))?;
-    let make = spec.make_command(ctx);
+    let make = kinds::make_command(ctx);
     ctx.run(&format!(
         "{make} KCONFIG_CONFIG=\"{}\" savedefconfig >/dev/null",
         file.display()
@@ -195,13 +188,14 @@ fn line_for(sym: &str, value: &str) -> String {
 }
 
 /// Write the edited configuration back to the board's files.
-fn write_back(ctx: &mut StepCtx, spec: &KconfigSpec, from_files: &str) -> Result<()> {
-    let (config_field, fragments_field) = spec.files();
-    let fragments = ctx.files(fragments_field)?;
+fn write_back(ctx: &mut StepCtx, from_files: &str) -> Result<()> {
+    let spec = ctx.spec;
+    let (config_files, fragments) = kinds::config_files(&spec.kind);
+    let fragments: Vec<PathBuf> = fragments.iter().map(|f| f.path.clone()).collect();
     let dot = ctx.dirs.src.join(".config");
     let edited = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
     if let Some(top) = fragments.last() {
-        let changes = difference(ctx, spec, from_files)?;
+        let changes = difference(ctx, from_files)?;
         if changes.is_empty() {
             eprintln!("no change: {} left as it is", top.display());
             return Ok(());
@@ -209,7 +203,7 @@ fn write_back(ctx: &mut StepCtx, spec: &KconfigSpec, from_files: &str) -> Result
         update_fragment(top, &changes)?;
         eprintln!("wrote {} change(s) into {}", changes.len(), top.display());
         // The files must now give exactly the edited configuration.
-        let regenerated = spec.configure(ctx)?;
+        let regenerated = kinds::configure(ctx)?;
         fs::write(ctx.dirs.base.join("config.from-files"), &regenerated)
             .map_err(|e| Error::io(&dot, e))?;
         if symbols(&regenerated) != symbols(&edited) {
@@ -218,25 +212,24 @@ fn write_back(ctx: &mut StepCtx, spec: &KconfigSpec, from_files: &str) -> Result
                 "the configuration files no longer reproduce the edited .config after writing {}; \
                  check the symbols you changed for dependencies set elsewhere (run forge {}-diff-config)",
                 top.display(),
-                ctx.loaded.recipe.name
+                spec.name
             )));
         }
         return Ok(());
     }
-    let base = ctx.files(config_field)?;
-    let Some(target) = base.first() else {
+    let Some(target) = config_files.first().map(|f| f.path.clone()) else {
         return Err(Error::Other(format!(
             "{}'s configuration comes from an in-tree defconfig; name a board file in its config option \
              (e.g. LINUX_CONFIG_FILE) to save changes into",
-            ctx.loaded.recipe.name
+            spec.name
         )));
     };
-    let text = if spec.has_savedefconfig() {
-        minimal(ctx, spec, &edited)?
+    let text = if kinds::has_savedefconfig(&spec.kind) {
+        minimal(ctx, &edited)?
     } else {
         edited
     };
-    write_if_changed(target, &text)
+    write_if_changed(&target, &text)
 }
 
 /// Set each changed symbol's line in the fragment: replace it where the

@@ -2,6 +2,10 @@
 //! step's own output tree, the cross toolchain, the jobserver), the work
 //! directories, and the per-step log.
 
+mod context;
+
+pub use context::StepContext;
+
 use crate::error::{Error, Result};
 use std::fs::{self, File};
 use std::io::Write;

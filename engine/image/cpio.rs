@@ -45,7 +45,7 @@ pub enum CpioError {
 }
 
 /// How the archive written by [`write_compressed_cpio`] is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Compression {
     None,
     /// Best compression, header without file name and with mtime 0.

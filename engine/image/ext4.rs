@@ -18,7 +18,7 @@ use super::stage::{run_tool, seeded_uuid, stage_tree, validate, write_atomically
 const E2FSPROGS: &str = "e2fsprogs";
 
 /// The filesystem generation (`mke2fs -t`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExtType {
     /// No journal.
     Ext2,

@@ -22,7 +22,7 @@ use super::stage::{validate, write_atomically};
 const SQUASHFS_TOOLS: &str = "squashfs-tools";
 
 /// The compressor `mksquashfs` uses for data and metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SquashfsCompression {
     Gzip,
     Xz,

@@ -23,7 +23,7 @@ const PAD_NODE: u8 = 5;
 const SB_NODE: u8 = 6;
 
 /// The flash geometry both tools need (see `mkfs.ubifs`/`ubinize --help`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UbiGeometry {
     pub min_io_size: u32,
     /// Logical erase block size: `peb_size` minus the UBI headers.

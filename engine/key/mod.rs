@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Bump when a build procedure in forge changes what it produces, so old
 /// cache entries are not reused for the new procedure.
-pub const PROCEDURE_VERSION: &str = "2";
+pub const PROCEDURE_VERSION: &str = "3";
 
 /// The canonical inputs of one step, as ordered (name, value) pairs.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +29,22 @@ impl Inputs {
 
     pub fn add(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.pairs.insert(name.into(), value.into());
+    }
+
+    /// The inputs of a step spec, derived mechanically from its serialized
+    /// form: every field is one pair named by its path in the spec, except
+    /// that an `options` map gives `option NAME` pairs and a file input
+    /// (`{name, digest}`) gives `file PATH NAME` → digest, which is what
+    /// `forge why` explains.
+    pub fn of_spec(procedure: &str, spec: &impl serde::Serialize) -> Inputs {
+        let mut inputs = Inputs::new(procedure);
+        match serde_json::to_value(spec) {
+            Ok(value) => flatten(&mut inputs, String::new(), &value),
+            // Serializing plain data cannot fail; if it ever did, the key
+            // must not collide with another spec's.
+            Err(e) => inputs.add("unserializable spec", e.to_string()),
+        }
+        inputs
     }
 
     pub fn option(&mut self, name: &str, value: &Value) {
@@ -52,6 +68,60 @@ impl Inputs {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+}
+
+/// Add the leaves of `value` under `path` (see [`Inputs::of_spec`]).
+fn flatten(inputs: &mut Inputs, path: String, value: &serde_json::Value) {
+    use serde_json::Value as J;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        J::Object(map)
+            if map.len() == 2 && map.contains_key("name") && map.contains_key("digest") =>
+        {
+            let text = |k: &str| {
+                map.get(k)
+                    .and_then(J::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            inputs.add(format!("file {path} {}", text("name")), text("digest"));
+        }
+        J::Object(map) => {
+            for (k, v) in map {
+                if k == "options"
+                    && let J::Object(options) = v
+                {
+                    for (name, v) in options {
+                        let text = v
+                            .as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string());
+                        inputs.add(format!("option {name}"), text);
+                    }
+                    continue;
+                }
+                flatten(inputs, join(k), v);
+            }
+            if map.is_empty() {
+                inputs.add(path, "{}");
+            }
+        }
+        J::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(inputs, format!("{path}[{i}]"), v);
+            }
+            // An empty list and a missing one differ from a list of one empty item.
+            inputs.add(format!("{path}.len"), items.len().to_string());
+        }
+        J::String(s) => inputs.add(path, s.clone()),
+        other => inputs.add(path, other.to_string()),
     }
 }
 

@@ -1,41 +1,65 @@
 //! The Kconfig kind: a make-based package configured by a `.config` (a base
 //! file or make defconfig target, plus fragments in order), as BusyBox is.
 
-use super::{StepCtx, merge_config};
+use super::{StepCtx, merge_config, paths};
 use crate::error::{Error, Result};
+use crate::spec::KindSpec;
 
-pub struct Spec {
-    pub defconfig: String,
-    pub config: String,
-    pub fragments: String,
-    pub make_opts: String,
-    pub install: String,
+/// The fields of a Kconfig kind, borrowed from the spec.
+struct Fields<'a> {
+    defconfig: &'a str,
+    config: Vec<std::path::PathBuf>,
+    fragments: Vec<std::path::PathBuf>,
+    make_opts: &'a str,
+    install: &'a str,
+}
+
+fn fields(kind: &KindSpec) -> Fields<'_> {
+    match kind {
+        KindSpec::Kconfig {
+            defconfig,
+            config,
+            fragments,
+            make_opts,
+            install,
+        } => Fields {
+            defconfig,
+            config: paths(config),
+            fragments: paths(fragments),
+            make_opts,
+            install,
+        },
+        _ => Fields {
+            defconfig: "",
+            config: Vec::new(),
+            fragments: Vec::new(),
+            make_opts: "",
+            install: "install",
+        },
+    }
 }
 
 /// The package's make command line.
-pub fn make_command(ctx: &StepCtx, spec: &Spec) -> String {
-    format!("make {}", ctx.expand(&spec.make_opts))
+pub fn make_command(ctx: &StepCtx) -> String {
+    format!("make {}", fields(&ctx.spec.kind).make_opts)
 }
 
 /// Write the work tree's `.config` from the configuration files and resolve
 /// it. Returns the resolved `.config` text.
-pub fn configure(ctx: &mut StepCtx, spec: &Spec) -> Result<String> {
-    let make = make_command(ctx, spec);
-    let frags = ctx.files(&spec.fragments)?;
+pub fn configure(ctx: &mut StepCtx) -> Result<String> {
+    let spec = ctx.spec;
+    let f = fields(&spec.kind);
+    let make = make_command(ctx);
     let dot = ctx.dirs.src.join(".config");
-    if !ctx.expand(&spec.config).trim().is_empty() {
-        merge_config(&ctx.files(&spec.config)?, &frags, &dot)?;
+    if !f.config.is_empty() {
+        merge_config(&f.config, &f.fragments, &dot)?;
     } else {
-        let target = ctx.expand(&spec.defconfig);
-        if target.trim().is_empty() {
-            return Err(Error::Other(format!(
-                "{}: a Kconfig recipe needs `config` or `defconfig`",
-                ctx.loaded.file.display()
-            )));
+        if f.defconfig.is_empty() {
+            return Err(ctx.recipe_error("a Kconfig recipe needs `config` or `defconfig`"));
         }
-        ctx.run(&format!("{make} {target}"))?;
+        ctx.run(&format!("{make} {}", f.defconfig))?;
         let base = std::fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
-        let extra = merge_config(&[], &frags, &ctx.dirs.base.join("fragments.config"))?;
+        let extra = merge_config(&[], &f.fragments, &ctx.dirs.base.join("fragments.config"))?;
         std::fs::write(&dot, format!("{base}{extra}")).map_err(|e| Error::io(&dot, e))?;
     }
     // BusyBox-style kconfig has no olddefconfig: answer every new question
@@ -44,9 +68,10 @@ pub fn configure(ctx: &mut StepCtx, spec: &Spec) -> Result<String> {
     std::fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))
 }
 
-pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
-    configure(ctx, spec)?;
-    let make = make_command(ctx, spec);
+pub fn build(ctx: &mut StepCtx) -> Result<()> {
+    configure(ctx)?;
+    let make = make_command(ctx);
     ctx.run(&make)?;
-    ctx.run(&format!("{make} {}", spec.install))
+    let install = fields(&ctx.spec.kind).install;
+    ctx.run(&format!("{make} {install}"))
 }

@@ -3,64 +3,81 @@
 //! enabled) modules, and install them. The work tree is kept between builds,
 //! so a configuration-only change rebuilds incrementally in kbuild.
 
-use super::{StepCtx, dropped_symbols, kernel_arch, merge_config};
+use super::{StepCtx, dropped_symbols, merge_config, paths};
 use crate::error::{Error, Result};
+use crate::spec::KindSpec;
 use std::fs;
+use std::path::PathBuf;
 
-pub struct Spec {
-    pub defconfig: String,
-    pub config_file: String,
-    pub fragments: String,
-    pub image: String,
-    pub dts: String,
-    pub make_opts: String,
+/// The fields of the Linux kind, borrowed from the spec.
+struct Fields<'a> {
+    defconfig: &'a str,
+    config_file: Vec<PathBuf>,
+    fragments: Vec<PathBuf>,
+    image: &'a str,
+    dts: &'a [String],
+    make_opts: &'a str,
+}
+
+fn fields(kind: &KindSpec) -> Fields<'_> {
+    match kind {
+        KindSpec::Linux {
+            defconfig,
+            config_file,
+            fragments,
+            image,
+            dts,
+            make_opts,
+        } => Fields {
+            defconfig,
+            config_file: paths(config_file),
+            fragments: paths(fragments),
+            image,
+            dts,
+            make_opts,
+        },
+        _ => Fields {
+            defconfig: "",
+            config_file: Vec::new(),
+            fragments: Vec::new(),
+            image: "",
+            dts: &[],
+            make_opts: "",
+        },
+    }
 }
 
 /// The kernel's make command line for this target.
-pub fn make_command(ctx: &StepCtx, spec: &Spec) -> String {
-    let arch = target_kernel_arch(ctx);
-    let extra = ctx.expand(&spec.make_opts);
+pub fn make_command(ctx: &StepCtx) -> String {
+    let arch = &ctx.spec.env.arch;
+    let extra = fields(&ctx.spec.kind).make_opts;
     format!(
         "make ARCH={arch} CROSS_COMPILE=\"$CROSS_COMPILE\" KBUILD_BUILD_TIMESTAMP=\"@$SOURCE_DATE_EPOCH\" \
          KBUILD_BUILD_USER=forge KBUILD_BUILD_HOST=forge KBUILD_BUILD_VERSION=1 {extra}"
     )
 }
 
-fn target_kernel_arch(ctx: &StepCtx) -> String {
-    let arch = ctx
-        .values
-        .get("TARGET_ARCH")
-        .map(|v| v.as_text())
-        .unwrap_or_default();
-    kernel_arch(&arch).to_string()
-}
-
 /// Write the work tree's `.config` from the configuration files (base, then
 /// fragments in order) and resolve it with olddefconfig. Every symbol the
 /// files ask for must survive. Returns the resolved `.config` text.
-pub fn configure(ctx: &mut StepCtx, spec: &Spec) -> Result<String> {
-    let make = make_command(ctx, spec);
+pub fn configure(ctx: &mut StepCtx) -> Result<String> {
+    let f = fields(&ctx.spec.kind);
+    let make = make_command(ctx);
     let src = ctx.dirs.src.clone();
     let dot = src.join(".config");
-    let fragments = ctx.files(&spec.fragments)?;
-    let defconfig = ctx.expand(&spec.defconfig);
-    let requested = if !spec.config_file.trim().is_empty() {
-        let base = ctx.files(&spec.config_file)?;
+    let requested = if !f.config_file.is_empty() {
         let merged = src.join(".forge-config-request");
-        let text = merge_config(&base, &fragments, &merged)?;
+        let text = merge_config(&f.config_file, &f.fragments, &merged)?;
         write_if_changed(&dot, &text)?;
         text
-    } else if !defconfig.is_empty() {
-        ctx.run(&format!("{make} {defconfig}"))?;
+    } else if !f.defconfig.is_empty() {
+        ctx.run(&format!("{make} {}", f.defconfig))?;
         let base = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
-        let frag_text = merge_config(&[], &fragments, &src.join(".forge-config-request"))?;
+        let frag_text = merge_config(&[], &f.fragments, &src.join(".forge-config-request"))?;
         write_if_changed(&dot, &format!("{base}{frag_text}"))?;
         frag_text
     } else {
-        return Err(Error::Other(format!(
-            "{}: a Linux recipe needs `defconfig` or `config_file`",
-            ctx.loaded.file.display()
-        )));
+        return Err(ctx.recipe_error("a Linux recipe needs `defconfig` or `config_file`"));
     };
     ctx.run(&format!("{make} olddefconfig"))?;
     let resolved = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
@@ -76,19 +93,17 @@ pub fn configure(ctx: &mut StepCtx, spec: &Spec) -> Result<String> {
     Ok(resolved)
 }
 
-pub fn build(ctx: &mut StepCtx, spec: &Spec) -> Result<()> {
-    let arch = target_kernel_arch(ctx);
-    let make = make_command(ctx, spec);
+pub fn build(ctx: &mut StepCtx) -> Result<()> {
+    let spec = ctx.spec;
+    let f = fields(&spec.kind);
+    let arch = &spec.env.arch;
+    let make = make_command(ctx);
     let src = ctx.dirs.src.clone();
     let dot = src.join(".config");
-    let resolved = configure(ctx, spec)?;
+    let resolved = configure(ctx)?;
     let modules = resolved.lines().any(|l| l == "CONFIG_MODULES=y");
-    let dtbs: Vec<String> = ctx
-        .expand(&spec.dts)
-        .split_whitespace()
-        .map(|d| format!("{d}.dtb"))
-        .collect();
-    let image = ctx.expand(&spec.image);
+    let dtbs: Vec<String> = f.dts.iter().map(|d| format!("{d}.dtb")).collect();
+    let image = f.image.to_string();
     let mut targets = vec![image.clone()];
     targets.extend(dtbs.iter().cloned());
     if modules {

@@ -7,163 +7,91 @@ mod kconfig;
 mod linux;
 mod toolchain;
 
-pub use toolchain::missing_compiler;
+pub use crate::spec::kernel_arch;
 
 use crate::error::{Error, Result};
 use crate::exec::{Runner, StepDirs};
-use crate::key::expand;
-use crate::load::config::Value;
-use crate::load::recipe::{Kind, Loaded};
+use crate::spec::{FileInput, KindSpec, PackageSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Everything a kind needs to build one package.
+/// Everything a kind needs to build one package: its spec, its
+/// directories and a runner for its commands.
 pub struct StepCtx<'a> {
-    pub loaded: &'a Loaded,
-    pub values: &'a BTreeMap<String, Value>,
-    pub project: &'a crate::load::project::Project,
+    pub spec: &'a PackageSpec,
     pub dirs: StepDirs,
     pub runner: Runner<'a>,
 }
 
 impl StepCtx<'_> {
-    /// Expand `${OPTION}`, `${version}` and `${name}` in a recipe string.
-    pub fn expand(&self, s: &str) -> String {
-        let r = &self.loaded.recipe;
-        expand(
-            s,
-            self.values,
-            &[("version", &r.version), ("name", &r.name)],
-        )
-    }
-
-    /// Files named (space-separated) by a recipe field: each relative to the
-    /// package folder if it exists there, else to the project trees.
-    pub fn files(&self, field: &str) -> Result<Vec<PathBuf>> {
-        self.expand(field)
-            .split_whitespace()
-            .map(|f| {
-                let in_pkg = self.loaded.dir.join(f);
-                let p = if in_pkg.is_file() {
-                    in_pkg
-                } else {
-                    self.project.resolve(f)
-                };
-                if p.is_file() {
-                    Ok(p)
-                } else {
-                    Err(Error::Other(format!(
-                        "{}: {f} does not exist (looked in {} and the project trees)",
-                        self.loaded.file.display(),
-                        self.loaded.dir.display()
-                    )))
-                }
-            })
-            .collect()
-    }
-
     pub fn run(&mut self, script: &str) -> Result<()> {
         let src = self.dirs.src.clone();
         self.runner.sh(&src, script)
     }
+
+    /// An error about the recipe's configuration, naming the recipe file.
+    fn recipe_error(&self, what: &str) -> Error {
+        Error::Other(format!("{}: {what}", self.spec.recipe_file.display()))
+    }
 }
 
-/// Whether a kind keeps its work tree between builds of changed keys.
-pub fn keeps_work_tree(kind: &Kind) -> bool {
-    matches!(kind, Kind::Linux { .. })
+/// The paths of resolved file inputs.
+fn paths(files: &[FileInput]) -> Vec<PathBuf> {
+    files.iter().map(|f| f.path.clone()).collect()
 }
 
 /// Build the package into `ctx.dirs.out`.
 pub fn build(ctx: &mut StepCtx) -> Result<()> {
-    match ctx.loaded.recipe.kind.clone() {
-        Kind::Generic { build, install } => generic::build(ctx, &build, &install),
-        Kind::Kconfig { .. } | Kind::Linux { .. } => match kconfig_spec(&ctx.loaded.recipe.kind) {
-            Some(KconfigSpec::Kconfig(spec)) => kconfig::build(ctx, &spec),
-            Some(KconfigSpec::Linux(spec)) => linux::build(ctx, &spec),
-            None => Ok(()),
-        },
-        Kind::ExternalToolchain { prefix, runtime } => toolchain::build(ctx, &prefix, &runtime),
+    match &ctx.spec.kind {
+        KindSpec::Generic { build, install } => {
+            let commands: Vec<String> = build.iter().chain(install).cloned().collect();
+            generic::build(ctx, &commands)
+        }
+        KindSpec::Kconfig { .. } => kconfig::build(ctx),
+        KindSpec::Linux { .. } => linux::build(ctx),
+        KindSpec::ExternalToolchain { .. } => toolchain::build(ctx),
     }
 }
 
-/// A kind configured by Kconfig, with its fields.
-pub enum KconfigSpec {
-    Linux(linux::Spec),
-    Kconfig(kconfig::Spec),
+/// Whether the kind is configured by Kconfig (has `<pkg>-menuconfig`).
+pub fn is_kconfig(kind: &KindSpec) -> bool {
+    matches!(kind, KindSpec::Kconfig { .. } | KindSpec::Linux { .. })
 }
 
-pub fn kconfig_spec(kind: &Kind) -> Option<KconfigSpec> {
-    match kind.clone() {
-        Kind::Linux {
-            defconfig,
+/// The base config files and the fragments of a Kconfig-configured kind.
+pub fn config_files(kind: &KindSpec) -> (&[FileInput], &[FileInput]) {
+    match kind {
+        KindSpec::Linux {
             config_file,
             fragments,
-            image,
-            dts,
-            make_opts,
-        } => Some(KconfigSpec::Linux(linux::Spec {
-            defconfig,
-            config_file,
-            fragments,
-            image,
-            dts,
-            make_opts,
-        })),
-        Kind::Kconfig {
-            defconfig,
-            config,
-            fragments,
-            make_opts,
-            install,
-        } => Some(KconfigSpec::Kconfig(kconfig::Spec {
-            defconfig,
-            config,
-            fragments,
-            make_opts,
-            install,
-        })),
-        _ => None,
+            ..
+        } => (config_file, fragments),
+        KindSpec::Kconfig {
+            config, fragments, ..
+        } => (config, fragments),
+        _ => (&[], &[]),
     }
 }
 
-impl KconfigSpec {
-    /// The base config file and the fragments, as written in the recipe.
-    pub fn files(&self) -> (&str, &str) {
-        match self {
-            KconfigSpec::Linux(s) => (&s.config_file, &s.fragments),
-            KconfigSpec::Kconfig(s) => (&s.config, &s.fragments),
-        }
-    }
-
-    /// The package's own make command line.
-    pub fn make_command(&self, ctx: &StepCtx) -> String {
-        match self {
-            KconfigSpec::Linux(s) => linux::make_command(ctx, s),
-            KconfigSpec::Kconfig(s) => kconfig::make_command(ctx, s),
-        }
-    }
-
-    /// Write and resolve the work tree's `.config` from the files.
-    pub fn configure(&self, ctx: &mut StepCtx) -> Result<String> {
-        match self {
-            KconfigSpec::Linux(s) => linux::configure(ctx, s),
-            KconfigSpec::Kconfig(s) => kconfig::configure(ctx, s),
-        }
-    }
-
-    /// Whether the package's kconfig has `savedefconfig` (BusyBox's has not).
-    pub fn has_savedefconfig(&self) -> bool {
-        matches!(self, KconfigSpec::Linux(_))
+/// The package's own make command line.
+pub fn make_command(ctx: &StepCtx) -> String {
+    match &ctx.spec.kind {
+        KindSpec::Linux { .. } => linux::make_command(ctx),
+        _ => kconfig::make_command(ctx),
     }
 }
 
-/// Kernel-style architecture name for a target arch option value.
-pub fn kernel_arch(target_arch: &str) -> &str {
-    match target_arch {
-        "aarch64" => "arm64",
-        "x86_64" => "x86",
-        other => other,
+/// Write and resolve the work tree's `.config` from the files.
+pub fn configure(ctx: &mut StepCtx) -> Result<String> {
+    match &ctx.spec.kind {
+        KindSpec::Linux { .. } => linux::configure(ctx),
+        _ => kconfig::configure(ctx),
     }
+}
+
+/// Whether the package's kconfig has `savedefconfig` (BusyBox's has not).
+pub fn has_savedefconfig(kind: &KindSpec) -> bool {
+    matches!(kind, KindSpec::Linux { .. })
 }
 
 /// Concatenate a base config and fragments into `dest` (later lines win).

@@ -4,19 +4,26 @@
 
 use super::StepCtx;
 use crate::error::{Error, Result};
+use crate::spec::KindSpec;
 use std::fs;
 use std::path::Path;
 
-pub fn build(ctx: &mut StepCtx, prefix: &str, runtime: &[String]) -> Result<()> {
-    let prefix = ctx.expand(prefix);
-    let gcc = format!("{prefix}gcc");
-    let path = which::which(&gcc).map_err(|_| missing_compiler(&gcc))?;
+pub fn build(ctx: &mut StepCtx) -> Result<()> {
+    let KindSpec::ExternalToolchain {
+        runtime, compiler, ..
+    } = &ctx.spec.kind
+    else {
+        return Ok(());
+    };
+    let gcc = &compiler.name;
+    let path = &compiler.path;
+    let program = path.to_string_lossy().into_owned();
     let src = ctx.dirs.src.clone();
-    let version = ctx.runner.capture(&src, &gcc, &["--version"])?;
-    let machine = ctx.runner.capture(&src, &gcc, &["-dumpmachine"])?;
+    let version = ctx.runner.capture(&src, &program, &["--version"])?;
+    let machine = ctx.runner.capture(&src, &program, &["-dumpmachine"])?;
     let libc = ctx
         .runner
-        .capture(&src, &gcc, &["-print-file-name=libc.so.6"])?;
+        .capture(&src, &program, &["-print-file-name=libc.so.6"])?;
     let libdir = Path::new(libc.trim())
         .parent()
         .map(Path::to_path_buf)
@@ -52,13 +59,6 @@ pub fn build(ctx: &mut StepCtx, prefix: &str, runtime: &[String]) -> Result<()> 
     ctx.runner
         .note(&format!("toolchain {} at {}", first, path.display()));
     Ok(())
-}
-
-pub fn missing_compiler(gcc: &str) -> Error {
-    Error::Other(format!(
-        "cross compiler {gcc} not found on PATH; install it (on Debian: apt-get install gcc-{}) or set TOOLCHAIN_EXTERNAL_PREFIX",
-        gcc.trim_end_matches("-gcc").replace('_', "-")
-    ))
 }
 
 /// Shell-style `*` matching, enough for runtime file patterns.

@@ -3,7 +3,13 @@
 //! DAG of steps (petgraph), with unknown dependencies and cycles reported by
 //! name, and image settings that cannot work reported before anything runs.
 
+mod assembly;
 pub mod imageopts;
+mod package;
+mod resolve;
+
+pub use package::missing_compiler;
+pub use resolve::Resolver;
 
 use crate::error::{Error, Result};
 use crate::load::config::Value;
@@ -40,16 +46,6 @@ pub enum ImageFormat {
     /// output, not from the root filesystem.
     Ubi,
 }
-
-/// Every UBI geometry option (`rootfs-ubifs` derives its LEB size from them).
-const UBI_GEOMETRY: [&str; 6] = [
-    "ROOTFS_UBI_PEB_SIZE",
-    "ROOTFS_UBI_MIN_IO_SIZE",
-    "ROOTFS_UBI_SUB_PAGE_SIZE",
-    "ROOTFS_UBI_VID_HDR_OFFSET",
-    "ROOTFS_UBI_LEB_SIZE",
-    "ROOTFS_UBI_MAX_LEB_COUNT",
-];
 
 impl ImageFormat {
     pub const ALL: [ImageFormat; 6] = [
@@ -89,32 +85,6 @@ impl ImageFormat {
     /// device tables); UBI wraps the UBIFS image instead.
     pub fn from_rootfs(self) -> bool {
         self != ImageFormat::Ubi
-    }
-
-    /// The options the format's writer reads (besides the device tables and
-    /// SOURCE_DATE_EPOCH, which every format written from the root
-    /// filesystem reads).
-    pub fn settings(self) -> &'static [&'static str] {
-        match self {
-            ImageFormat::Cpio => &["ROOTFS_CPIO_COMPRESSION"],
-            ImageFormat::Tar => &[],
-            ImageFormat::Ext4 => &[
-                "ROOTFS_EXT4_TYPE",
-                "ROOTFS_EXT4_SIZE_MB",
-                "ROOTFS_EXT4_LABEL",
-                "ROOTFS_EXT4_INODES",
-                "ROOTFS_EXT4_RESERVED",
-            ],
-            ImageFormat::Squashfs => &["ROOTFS_SQUASHFS_COMPRESSION"],
-            ImageFormat::Ubifs => &UBI_GEOMETRY,
-            ImageFormat::Ubi => &[
-                "ROOTFS_UBI_PEB_SIZE",
-                "ROOTFS_UBI_MIN_IO_SIZE",
-                "ROOTFS_UBI_SUB_PAGE_SIZE",
-                "ROOTFS_UBI_VID_HDR_OFFSET",
-                "ROOTFS_UBI_VOLUME_NAME",
-            ],
-        }
     }
 }
 
@@ -263,12 +233,6 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
                 kind: StepKind::RootfsImage(format),
                 deps: vec![from],
             });
-        }
-        if wanted(&ImageFormat::Ubifs) {
-            crate::plan::imageopts::ubi_geometry(values)?;
-        }
-        if ubi {
-            crate::plan::imageopts::ubi_volume_name(values)?;
         }
     }
     // The disk image reads what every step before it put in `images/`.

@@ -1,17 +1,19 @@
-//! One build of an output dir: computes each step's canonical inputs and
-//! key once its dependencies are done, answers from the cache or runs the
-//! step, and stores what it produced. The scheduler drives it.
+//! One build of an output dir: every step's spec resolved once at the
+//! start, each step's key derived from its spec and its dependencies'
+//! outputs once they are done, answered from the cache or run through the
+//! step's runner with a [`StepContext`], and what it produced stored. The
+//! scheduler drives it through [`Work`].
 
-use crate::assemble::images;
 use crate::error::{Error, Result};
-use crate::exec::StepDirs;
+use crate::exec::{StepContext, StepDirs};
 use crate::key::Inputs;
 use crate::key::digest::StatCache;
-use crate::load::config::{OptionDecl, Value};
+use crate::load::config::Value;
 use crate::load::project::Project;
-use crate::plan::{Plan, StepKind};
+use crate::plan::{Plan, Resolver, StepKind};
 use crate::run::sched::Work;
 use crate::sources::debsource::DebResolver;
+use crate::spec::StepSpec;
 use crate::store::{Action, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +26,8 @@ pub struct Build<'a> {
     pub project: &'a Project,
     pub values: &'a BTreeMap<String, Value>,
     pub plan: &'a Plan,
+    /// Each plan step's spec, in plan order.
+    pub specs: Vec<StepSpec>,
     /// `output/<board>`.
     pub output: PathBuf,
     pub store: &'a Store,
@@ -35,10 +39,25 @@ pub struct Build<'a> {
     /// Re-run these steps even when their key is cached.
     pub force: Vec<usize>,
     keys: Mutex<Vec<Option<(String, Inputs)>>>,
+    done: Mutex<Done>,
     debs: DebResolver,
 }
 
+/// What is known of the steps done in this build.
+#[derive(Default)]
+struct Done {
+    /// Output digest of each done step.
+    outputs: Vec<Option<String>>,
+    /// For packages: a digest over the step's output and its package
+    /// dependencies' sysroot digests, i.e. over everything a dependent's
+    /// sysroot holds through it.
+    sysroots: Vec<Option<String>>,
+}
+
 impl<'a> Build<'a> {
+    /// Resolve every step's spec; a setting that cannot work (a missing
+    /// file, a bad UBI geometry, a missing compiler) fails here, before
+    /// anything runs.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         project: &'a Project,
@@ -50,12 +69,22 @@ impl<'a> Build<'a> {
         dl_dir: PathBuf,
         overrides: BTreeMap<String, PathBuf>,
         jobserver: jobserver::Client,
-    ) -> Self {
-        let keys = Mutex::new(vec![None; plan.steps.len()]);
-        Build {
+    ) -> Result<Self> {
+        let debs = DebResolver::load(store.root());
+        let specs = Resolver {
+            project,
+            values,
+            stats,
+            overrides: &overrides,
+            debs: &debs,
+        }
+        .specs(plan)?;
+        let n = plan.steps.len();
+        Ok(Build {
             project,
             values,
             plan,
+            specs,
             output,
             store,
             stats,
@@ -63,8 +92,24 @@ impl<'a> Build<'a> {
             overrides,
             jobserver,
             force: Vec::new(),
-            keys,
-            debs: DebResolver::load(store.root()),
+            keys: Mutex::new(vec![None; n]),
+            done: Mutex::new(Done {
+                outputs: vec![None; n],
+                sysroots: vec![None; n],
+            }),
+            debs,
+        })
+    }
+
+    /// A resolver for specs outside the plan (a package that is not
+    /// selected, for its configuration flow or its source).
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            project: self.project,
+            values: self.values,
+            stats: self.stats,
+            overrides: &self.overrides,
+            debs: &self.debs,
         }
     }
 
@@ -78,169 +123,72 @@ impl<'a> Build<'a> {
             .map(|(k, _)| k.clone())
     }
 
-    /// An option's value as text (empty when unset).
-    pub fn value(&self, name: &str) -> String {
-        self.values
-            .get(name)
-            .map(Value::as_text)
-            .unwrap_or_default()
+    fn is_package(&self, step: usize) -> bool {
+        matches!(self.plan.steps[step].kind, StepKind::Package(_))
     }
 
-    /// The files a space-separated `Path` option names, resolved against
-    /// the trees.
-    pub fn paths_of(&self, name: &str) -> Vec<PathBuf> {
-        self.value(name)
-            .split_whitespace()
-            .map(|f| self.project.resolve(f))
+    /// Note that `step` is done with output `out` (called in dependency
+    /// order: a step's dependencies are noted before it).
+    pub fn note_done(&self, step: usize, out: &str) {
+        let Ok(mut done) = self.done.lock() else {
+            return;
+        };
+        done.outputs[step] = Some(out.to_string());
+        if self.is_package(step) {
+            let mut h = blake3::Hasher::new();
+            h.update(out.as_bytes());
+            for d in &self.plan.steps[step].deps {
+                if let Some(s) = &done.sysroots[*d] {
+                    h.update(s.as_bytes());
+                }
+            }
+            done.sysroots[step] = Some(h.finalize().to_hex().to_string());
+        }
+    }
+
+    /// The canonical inputs of a step: its spec, and for each dependency its
+    /// output digest, or for a package reading another package's staging
+    /// tree the sysroot digest (so a change deep in the sysroot reaches
+    /// every package that sees it, even through an unchanged one).
+    pub fn inputs(&self, step: usize, dep_outputs: &[String]) -> Result<Inputs> {
+        let s = &self.plan.steps[step];
+        let done = self
+            .done
+            .lock()
+            .map_err(|_| Error::Other("internal: build state poisoned".into()))?;
+        let mut deps: Vec<(&str, String)> = Vec::with_capacity(s.deps.len());
+        for (d, out) in s.deps.iter().zip(dep_outputs) {
+            let digest = if self.is_package(step) && self.is_package(*d) {
+                done.sysroots[*d].clone().unwrap_or_else(|| out.clone())
+            } else {
+                out.clone()
+            };
+            deps.push((self.plan.steps[*d].name.as_str(), digest));
+        }
+        let deps: Vec<(&str, &str)> = deps.iter().map(|(n, d)| (*n, d.as_str())).collect();
+        Ok(self.specs[step].inputs(&deps))
+    }
+
+    /// The `(step name, output)` pairs of a step's dependencies.
+    fn parts(&self, step: usize, dep_outputs: &[String]) -> Vec<(String, String)> {
+        self.plan.steps[step]
+            .deps
+            .iter()
+            .zip(dep_outputs)
+            .map(|(d, out)| (self.plan.steps[*d].name.clone(), out.clone()))
             .collect()
     }
 
-    /// What a hook script reads besides itself: its arguments, the files
-    /// among them (a genimage.cfg, say) by content, and the configuration.
-    fn hook_inputs(&self, inputs: &mut Inputs) -> Result<()> {
-        self.add_options(inputs, &["POST_SCRIPT_ARGS"])?;
-        for arg in self.value("POST_SCRIPT_ARGS").split_whitespace() {
-            let path = self.project.resolve(arg);
-            if !arg.starts_with('-') && path.exists() {
-                inputs.add(format!("script arg {arg}"), self.stats.path(&path)?);
-            }
+    fn context(&self, step: usize) -> StepContext<'_> {
+        let name = self.plan.steps[step].name.as_str();
+        StepContext {
+            name,
+            store: self.store,
+            dirs: StepDirs::new(&self.output.join("build"), name),
+            log: self.output.join("logs").join(format!("{name}.log")),
+            output: &self.output,
+            jobserver: &self.jobserver,
         }
-        inputs.add("config", self.config_digest());
-        Ok(())
-    }
-
-    /// Digest of every option value: what a hook script reading the
-    /// configuration file depends on.
-    fn config_digest(&self) -> String {
-        let mut h = blake3::Hasher::new();
-        for (name, v) in self.values {
-            h.update(format!("{name}={}\n", v.as_text()).as_bytes());
-        }
-        h.finalize().to_hex().to_string()
-    }
-
-    /// Digests of the files a `Path` option names.
-    fn path_option(&self, inputs: &mut Inputs, name: &str) -> Result<()> {
-        for (i, f) in self.value(name).split_whitespace().enumerate() {
-            let p = self.project.resolve(f);
-            let digest = self.stats.path(&p).map_err(|_| {
-                Error::Other(format!(
-                    "option {name}: {f} does not exist (paths are relative to {} or an external tree)",
-                    self.project.root.display()
-                ))
-            })?;
-            inputs.add(format!("file {name}[{i}] {f}"), digest);
-        }
-        Ok(())
-    }
-
-    fn add_options(&self, inputs: &mut Inputs, names: &[&str]) -> Result<()> {
-        for name in names {
-            if let Some(v) = self.values.get(*name) {
-                inputs.option(name, v);
-                if let Some(d) = self.project.schema.options.get(*name)
-                    && matches!(d.decl, OptionDecl::Path { .. })
-                {
-                    self.path_option(inputs, name)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The canonical inputs of a step.
-    pub fn inputs(&self, step: usize, dep_outputs: &[String]) -> Result<Inputs> {
-        let s = &self.plan.steps[step];
-        let mut inputs = match &s.kind {
-            StepKind::Package(name) => self.package_inputs(&self.project.recipes[name])?,
-            StepKind::Rootfs => {
-                let mut i = Inputs::new("rootfs");
-                self.add_options(
-                    &mut i,
-                    &[
-                        "ROOTFS_OVERLAY",
-                        "ROOTFS_USERS_TABLES",
-                        "ROOT_PASSWORD",
-                        "SYSTEM_HOSTNAME",
-                        "SOURCE_DATE_EPOCH",
-                        "POST_BUILD_SCRIPT",
-                    ],
-                )?;
-                for s in &self.plan.steps {
-                    if let StepKind::Package(name) = &s.kind
-                        && let r = &self.project.recipes[name].recipe
-                        && !r.replaces.is_empty()
-                    {
-                        i.add(format!("replaces {name}"), r.replaces.join(" "));
-                    }
-                }
-                for (name, table) in self.users_tables() {
-                    i.add(format!("users-table {name}"), self.stats.file(&table)?);
-                }
-                if !self.value("POST_BUILD_SCRIPT").is_empty() {
-                    self.hook_inputs(&mut i)?;
-                }
-                i
-            }
-            StepKind::PostImage => {
-                let mut i = Inputs::new("post-image");
-                self.add_options(&mut i, &["POST_IMAGE_SCRIPT"])?;
-                self.hook_inputs(&mut i)?;
-                i
-            }
-            StepKind::RootfsImage(format) => {
-                let mut i = Inputs::new(&format!("rootfs-{}", format.name()));
-                self.add_options(&mut i, format.settings())?;
-                if format.from_rootfs() {
-                    self.add_options(&mut i, &["SOURCE_DATE_EPOCH", "ROOTFS_DEVICE_TABLE"])?;
-                    for (name, table) in self.device_tables() {
-                        i.add(format!("device-table {name}"), self.stats.file(&table)?);
-                    }
-                }
-                i
-            }
-            StepKind::DiskImage => {
-                let mut i = Inputs::new("disk-image");
-                self.add_options(&mut i, &["DISK_IMAGE_LAYOUT", "SOURCE_DATE_EPOCH"])?;
-                i
-            }
-        };
-        for (d, out) in s.deps.iter().zip(dep_outputs) {
-            inputs.add(format!("dep {}", self.plan.steps[*d].name), out.clone());
-        }
-        Ok(inputs)
-    }
-
-    /// Device tables of selected packages and the board, in order.
-    pub fn device_tables(&self) -> Vec<(String, PathBuf)> {
-        self.tables(|r| &r.device_table, "ROOTFS_DEVICE_TABLE")
-    }
-
-    /// Users tables of selected packages and the board, in order.
-    pub fn users_tables(&self) -> Vec<(String, PathBuf)> {
-        self.tables(|r| &r.users_table, "ROOTFS_USERS_TABLES")
-    }
-
-    /// The table files a recipe field names in the selected packages (with
-    /// the package name), then those the board option names ("board").
-    fn tables(
-        &self,
-        field: impl Fn(&crate::load::recipe::Recipe) -> &Option<String>,
-        option: &str,
-    ) -> Vec<(String, PathBuf)> {
-        let mut tables = Vec::new();
-        for s in &self.plan.steps {
-            if let StepKind::Package(name) = &s.kind {
-                let l = &self.project.recipes[name];
-                if let Some(t) = field(&l.recipe) {
-                    tables.push((name.clone(), l.dir.join(t)));
-                }
-            }
-        }
-        for f in self.paths_of(option) {
-            tables.push(("board".into(), f));
-        }
-        tables
     }
 }
 
@@ -256,6 +204,9 @@ impl Work for Build<'_> {
         if let Ok(mut keys) = self.keys.lock() {
             keys[step] = Some((key, inputs));
         }
+        if let Some(out) = &hit {
+            self.note_done(step, out);
+        }
         Ok(hit)
     }
 
@@ -267,31 +218,24 @@ impl Work for Build<'_> {
             .and_then(|k| k[step].clone())
             .ok_or_else(|| Error::Other("internal: step run before its key was computed".into()))?;
         let s = &self.plan.steps[step];
+        let ctx = self.context(step);
         // A failure before the step's first command must not show the log
         // of an earlier run.
-        let _ = std::fs::remove_file(self.output.join("logs").join(format!("{}.log", s.name)));
-        let digest = match &s.kind {
-            StepKind::Package(name) => self.run_package(step, name, dep_outputs)?,
-            StepKind::Rootfs => {
-                let parts: Vec<(String, String)> = s
-                    .deps
-                    .iter()
-                    .zip(dep_outputs)
-                    .map(|(d, out)| (self.plan.steps[*d].name.clone(), out.clone()))
-                    .collect();
-                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
-                crate::assemble::rootfs::rootfs_step(self, &parts, &dirs)?
+        let _ = std::fs::remove_file(&ctx.log);
+        use crate::assemble::{diskimage, hooks, images, rootfs};
+        let digest = match &self.specs[step] {
+            StepSpec::Package(spec) => self.run_package(step, spec, ctx)?,
+            StepSpec::Rootfs(spec) => {
+                rootfs::rootfs_step(spec, &self.parts(step, dep_outputs), &ctx)?
             }
-            StepKind::PostImage => {
-                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
-                crate::assemble::hooks::post_image_step(self, dep_outputs, &dirs)?
-            }
-            StepKind::RootfsImage(format) => {
+            StepSpec::PostImage(spec) => hooks::post_image_step(spec, dep_outputs, &ctx)?,
+            StepSpec::Image(spec) => {
                 let rootfs = dep_outputs.first().cloned().unwrap_or_default();
-                let dirs = StepDirs::new(&self.output.join("build"), &s.name);
-                images::image_step(self, *format, &rootfs, &dirs)?
+                images::image_step(spec, &rootfs, &ctx)?
             }
-            StepKind::DiskImage => crate::assemble::diskimage::disk_step(self, step, dep_outputs)?,
+            StepSpec::Disk(spec) => {
+                diskimage::disk_step(spec, &self.parts(step, dep_outputs), &ctx)?
+            }
         };
         self.store.put_action(
             &key,
@@ -301,6 +245,7 @@ impl Work for Build<'_> {
                 inputs: inputs.pairs(),
             },
         )?;
+        self.note_done(step, &digest);
         Ok(digest)
     }
 }

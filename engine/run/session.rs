@@ -157,7 +157,7 @@ pub fn with_build<T>(
     let store = Store::open(&paths.cache)?;
     let stats = StatCache::load(&store.root().join("stat-cache.json"));
     let overrides = load_overrides(&paths.output)?;
-    let mut build = Build::new(
+    let build = Build::new(
         project,
         &values,
         &plan,
@@ -168,7 +168,7 @@ pub fn with_build<T>(
         overrides,
         jobserver.clone(),
     );
-    let result = f(&mut build);
+    let result = build.and_then(|mut build| f(&mut build));
     stats.save();
     result
 }

@@ -5,136 +5,63 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{Runner, remove_tree};
-use crate::key::expand;
-use crate::load::config::Value;
-use crate::load::recipe::{Loaded, Source};
-use std::collections::BTreeMap;
+use crate::load::recipe::locate_in;
+use crate::spec::{PackageSpec, SourceId};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What a source resolves to on this machine.
-pub struct SourceSpec<'a> {
-    pub loaded: &'a Loaded,
-    pub values: &'a BTreeMap<String, Value>,
-    pub project: &'a crate::load::project::Project,
-    pub dl_dir: &'a Path,
-    /// A local tree replacing the recipe's source (OVERRIDE_SRCDIR).
-    pub override_dir: Option<&'a Path>,
+/// Fetch the package's source into `dl_dir/<name>/` if needed; returns the
+/// archive or tree to unpack (nothing for `None` and overridden sources).
+pub fn fetch(spec: &PackageSpec, dl_dir: &Path) -> Result<Option<PathBuf>> {
+    let dl = dl_dir.join(&spec.name);
+    match &spec.source {
+        SourceId::None | SourceId::Override { .. } => Ok(None),
+        SourceId::Local { file } => Ok(Some(file.path.clone())),
+        SourceId::Url {
+            sha256,
+            file_name,
+            urls,
+        } => Ok(Some(crate::sources::fetch::fetch_url(
+            urls, sha256, &dl, file_name,
+        )?)),
+        SourceId::Deb {
+            package,
+            arch,
+            version,
+            ..
+        } => Ok(Some(crate::sources::fetch::fetch_deb(
+            package,
+            arch,
+            version.as_deref(),
+            &dl,
+        )?)),
+    }
 }
 
-impl SourceSpec<'_> {
-    fn expand(&self, s: &str) -> String {
-        let r = &self.loaded.recipe;
-        expand(
-            s,
-            self.values,
-            &[("version", &r.version), ("name", &r.name)],
-        )
-    }
-
-    /// A path from the recipe or an option: absolute, or relative to the
-    /// package folder when it exists there, else to the project trees.
-    pub fn local_path(&self, raw: &str) -> PathBuf {
-        let p = PathBuf::from(self.expand(raw));
-        if p.is_absolute() {
-            return p;
-        }
-        let in_pkg = self.loaded.dir.join(&p);
-        if in_pkg.exists() {
-            in_pkg
-        } else {
-            self.project.resolve(&p.to_string_lossy())
-        }
-    }
-
-    /// Fetch the source if needed; returns the archive or tree to unpack.
-    pub fn fetch(&self) -> Result<Option<PathBuf>> {
-        let r = &self.loaded.recipe;
-        let dl = self.dl_dir.join(&r.name);
-        match &r.source {
-            Source::None => Ok(None),
-            Source::Local { path } => {
-                let p = self.local_path(path);
-                if !p.exists() {
-                    return Err(Error::Other(format!(
-                        "{}: field `source`: {} does not exist on this machine",
-                        self.loaded.locate("Local"),
-                        p.display()
-                    )));
-                }
-                Ok(Some(p))
-            }
-            Source::Url {
-                url,
-                sha256,
-                file_name,
-            } => {
-                let url = self.expand(url);
-                let name = file_name
-                    .clone()
-                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(&url).to_string());
-                let mut candidates = Vec::new();
-                for (site, upstream) in
-                    [("PRIMARY_SITE", false), ("", true), ("BACKUP_SITE", false)]
-                {
-                    if upstream {
-                        candidates.push(url.clone());
-                    } else if let Some(Value::Str(s)) =
-                        self.values.get(site).filter(|v| !v.as_text().is_empty())
-                    {
-                        candidates.push(format!("{}/{name}", s.trim_end_matches('/')));
-                    }
-                }
-                Ok(Some(crate::sources::fetch::fetch_url(
-                    &candidates,
-                    sha256,
-                    &dl,
-                    &name,
-                )?))
-            }
-            Source::Deb {
-                package,
-                arch,
-                version,
-            } => {
-                let arch = self.expand(arch);
-                Ok(Some(crate::sources::fetch::fetch_deb(
-                    &self.expand(package),
-                    &arch,
-                    version.as_deref(),
-                    &dl,
-                )?))
-            }
-        }
-    }
-
-    /// Leading components stripped from archives.
-    fn strip(&self) -> usize {
-        let r = &self.loaded.recipe;
-        r.strip_components.unwrap_or(match r.source {
-            Source::Deb { .. } => 0,
-            _ => 1,
-        })
-    }
+/// What a kept work tree must hold to be reused: the source and patches.
+pub fn origin(spec: &PackageSpec) -> String {
+    let patches: Vec<&str> = spec.patches.iter().map(|p| p.digest.as_str()).collect();
+    format!("{}|{}", serde_json::json!(spec.source), patches.join(" "))
 }
 
 /// Put the source into `src`. With `keep`, a work tree already holding
-/// the same source (`origin` names it) is reused so the package's own build
+/// the same source ([`origin`]) is reused so the package's own build
 /// system rebuilds incrementally. Overrides are synced into the kept tree.
 pub fn prepare(
-    spec: &SourceSpec,
+    spec: &PackageSpec,
+    dl_dir: &Path,
     src: &Path,
-    origin: &str,
     keep: bool,
     runner: &mut Runner,
 ) -> Result<()> {
     let marker = src.with_file_name("source-origin");
-    if let Some(dir) = spec.override_dir {
-        runner.note(&format!("source overridden by {}", dir.display()));
+    if let SourceId::Override { dir } = &spec.source {
+        runner.note(&format!("source overridden by {}", dir.path.display()));
         fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
-        return sync_tree(dir, src);
+        return sync_tree(&dir.path, src);
     }
+    let origin = origin(spec);
     if keep && src.is_dir() && fs::read_to_string(&marker).is_ok_and(|m| m == origin) {
         runner.note("reusing the kept work tree (same source and patches)");
         return Ok(());
@@ -142,12 +69,12 @@ pub fn prepare(
     remove_tree(src)?;
     let _ = fs::remove_file(&marker);
     fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
-    if let Some(input) = spec.fetch()? {
+    if let Some(input) = fetch(spec, dl_dir)? {
         if input.is_dir() {
             copy_tree(&input, src)?;
         } else {
             runner.note(&format!("extracting {}", input.display()));
-            let report = crate::sources::archive::extract(&input, src, spec.strip())?;
+            let report = crate::sources::archive::extract(&input, src, spec.strip_components)?;
             for skipped in report.skipped_special {
                 runner.note(&format!(
                     "skipped special file {skipped} (declare device nodes in a device table)"
@@ -155,20 +82,18 @@ pub fn prepare(
             }
         }
     }
-    for patch in &spec.loaded.recipe.patches {
-        let file = spec.loaded.dir.join(patch);
+    for patch in &spec.patches {
         let mut cmd = Command::new("patch");
         cmd.args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
-            .arg(&file);
+            .arg(&patch.path);
         runner
-            .run(src, cmd, &format!("patch -p1 -i {}", file.display()))
+            .run(src, cmd, &format!("patch -p1 -i {}", patch.path.display()))
             .map_err(|_| {
+                let text = fs::read_to_string(&spec.recipe_file).unwrap_or_default();
+                let location = locate_in(&spec.recipe_file, &text, &format!("\"{}\"", patch.name));
                 Error::Other(format!(
-                    "{}: patch {} does not apply to {} {}; see the log for the rejected hunks",
-                    spec.loaded.locate(&format!("\"{patch}\"")),
-                    patch,
-                    spec.loaded.recipe.name,
-                    spec.loaded.recipe.version
+                    "{location}: patch {} does not apply to {} {}; see the log for the rejected hunks",
+                    patch.name, spec.name, spec.version
                 ))
             })?;
     }

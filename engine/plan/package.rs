@@ -1,0 +1,245 @@
+//! Resolving a package step's spec from its recipe and the option values:
+//! `${…}` expanded, the files its fields and `Path` options name found and
+//! digested, the source's identity established (a local file's content, a
+//! download's sha256 and mirrors, what apt resolves a Debian package to),
+//! and the cross compiler of a toolchain found on PATH.
+
+use super::Resolver;
+use crate::error::{Error, Result};
+use crate::key::{expand, referenced_options};
+use crate::load::config::OptionDecl;
+use crate::load::recipe::{Kind, Loaded, Source};
+use crate::spec::{FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, kernel_arch};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+impl Resolver<'_> {
+    /// The spec of the package `l`.
+    pub fn package(&self, l: &Loaded) -> Result<PackageSpec> {
+        let r = &l.recipe;
+        let fields = serde_json::json!({
+            "source": r.source, "patches": r.patches, "kind": r.kind,
+        })
+        .to_string();
+        let mut names: Vec<&str> = referenced_options(&fields, self.values);
+        names.extend(r.options.keys().map(String::as_str));
+        names.sort_unstable();
+        names.dedup();
+        let options: BTreeMap<String, String> = names
+            .iter()
+            .map(|n| (n.to_string(), self.value(n)))
+            .collect();
+        let mut option_files = Vec::new();
+        for name in &names {
+            if let Some(d) = self.project.schema.options.get(*name)
+                && matches!(d.decl, OptionDecl::Path { .. })
+            {
+                option_files.extend(self.option_paths(name)?);
+            }
+        }
+        let override_dir = self.overrides.get(&r.name);
+        let source = match override_dir {
+            Some(dir) => SourceId::Override {
+                dir: self.input("OVERRIDE_SRCDIR", dir.clone())?,
+            },
+            None => self.source(l)?,
+        };
+        let patches = r
+            .patches
+            .iter()
+            .map(|p| self.input(p, l.dir.join(p)))
+            .collect::<Result<Vec<_>>>()?;
+        let kind = self.kind(l)?;
+        let keep_work_tree = kind.keeps_work_tree() || override_dir.is_some();
+        Ok(PackageSpec {
+            name: r.name.clone(),
+            version: r.version.clone(),
+            strip_components: r.strip_components.unwrap_or(match r.source {
+                Source::Deb { .. } => 0,
+                _ => 1,
+            }),
+            source,
+            patches,
+            options,
+            option_files,
+            package_dir: self.input("package folder", l.dir.clone())?,
+            env: PackageEnv {
+                arch: kernel_arch(&self.value("TARGET_ARCH")).to_string(),
+                cross_compile: self.value("TOOLCHAIN_EXTERNAL_PREFIX"),
+                source_date_epoch: self.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0),
+            },
+            kind,
+            keep_work_tree,
+            recipe_file: l.file.clone(),
+        })
+    }
+
+    /// `${OPTION}`, `${version}` and `${name}` expanded in a recipe string.
+    fn expand_in(&self, l: &Loaded, text: &str) -> String {
+        let r = &l.recipe;
+        expand(
+            text,
+            self.values,
+            &[("version", &r.version), ("name", &r.name)],
+        )
+    }
+
+    fn source(&self, l: &Loaded) -> Result<SourceId> {
+        let expand = |t: &str| self.expand_in(l, t);
+        Ok(match &l.recipe.source {
+            Source::None => SourceId::None,
+            Source::Url {
+                url,
+                sha256,
+                file_name,
+            } => {
+                let url = expand(url);
+                let name = file_name
+                    .clone()
+                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(&url).to_string());
+                let mirror = |site: &str| {
+                    let s = self.value(site);
+                    (!s.is_empty()).then(|| format!("{}/{name}", s.trim_end_matches('/')))
+                };
+                let urls = [mirror("PRIMARY_SITE"), Some(url), mirror("BACKUP_SITE")]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                SourceId::Url {
+                    sha256: sha256.clone(),
+                    file_name: name,
+                    urls,
+                }
+            }
+            Source::Local { path } => {
+                let written = expand(path);
+                let p = PathBuf::from(&written);
+                let p = if p.is_absolute() {
+                    p
+                } else if l.dir.join(&p).exists() {
+                    l.dir.join(&p)
+                } else {
+                    self.project.resolve(&written)
+                };
+                let digest = self.stats.path(&p).map_err(|_| {
+                    Error::Other(format!(
+                        "{}: field `source`: {} does not exist on this machine",
+                        l.locate("Local"),
+                        p.display()
+                    ))
+                })?;
+                SourceId::Local {
+                    file: FileInput {
+                        name: written,
+                        digest,
+                        path: p,
+                    },
+                }
+            }
+            Source::Deb {
+                package,
+                arch,
+                version,
+            } => {
+                let (package, arch) = (expand(package), expand(arch));
+                // Unpinned: apt decides the version; its answer is
+                // remembered until apt's package lists change.
+                let identity = match version {
+                    Some(v) => format!("{package}:{arch}={v}"),
+                    None => self.debs.identity(&package, &arch)?,
+                };
+                SourceId::Deb {
+                    package,
+                    arch,
+                    version: version.clone(),
+                    identity,
+                }
+            }
+        })
+    }
+
+    fn kind(&self, l: &Loaded) -> Result<KindSpec> {
+        let expand = |t: &str| self.expand_in(l, t);
+        let expand_all = |v: &[String]| v.iter().map(|c| expand(c)).collect::<Vec<_>>();
+        Ok(match &l.recipe.kind {
+            Kind::Generic { build, install } => KindSpec::Generic {
+                build: expand_all(build),
+                install: expand_all(install),
+            },
+            Kind::Kconfig {
+                defconfig,
+                config,
+                fragments,
+                make_opts,
+                install,
+            } => KindSpec::Kconfig {
+                defconfig: expand(defconfig).trim().to_string(),
+                config: self.recipe_files(l, &expand(config))?,
+                fragments: self.recipe_files(l, &expand(fragments))?,
+                make_opts: expand(make_opts),
+                install: install.clone(),
+            },
+            Kind::Linux {
+                defconfig,
+                config_file,
+                fragments,
+                image,
+                dts,
+                make_opts,
+            } => KindSpec::Linux {
+                defconfig: expand(defconfig).trim().to_string(),
+                config_file: self.recipe_files(l, &expand(config_file))?,
+                fragments: self.recipe_files(l, &expand(fragments))?,
+                image: expand(image).trim().to_string(),
+                dts: expand(dts).split_whitespace().map(str::to_string).collect(),
+                make_opts: expand(make_opts),
+            },
+            Kind::ExternalToolchain { prefix, runtime } => {
+                let prefix = expand(prefix);
+                let gcc = format!("{prefix}gcc");
+                let path = which::which(&gcc).map_err(|_| missing_compiler(&gcc))?;
+                KindSpec::ExternalToolchain {
+                    prefix,
+                    runtime: runtime.clone(),
+                    compiler: FileInput {
+                        digest: self.stats.file(&path)?,
+                        name: gcc,
+                        path,
+                    },
+                }
+            }
+        })
+    }
+
+    /// Files named (space-separated) by a recipe field: each relative to
+    /// the package folder if it exists there, else to the project trees.
+    fn recipe_files(&self, l: &Loaded, field: &str) -> Result<Vec<FileInput>> {
+        field
+            .split_whitespace()
+            .map(|f| {
+                let in_pkg = l.dir.join(f);
+                let p = if in_pkg.is_file() {
+                    in_pkg
+                } else {
+                    self.project.resolve(f)
+                };
+                if !p.is_file() {
+                    return Err(Error::Other(format!(
+                        "{}: {f} does not exist (looked in {} and the project trees)",
+                        l.file.display(),
+                        l.dir.display()
+                    )));
+                }
+                self.input(f, p)
+            })
+            .collect()
+    }
+}
+
+/// The error for a cross compiler that is not on PATH.
+pub fn missing_compiler(gcc: &str) -> Error {
+    Error::Other(format!(
+        "cross compiler {gcc} not found on PATH; install it (on Debian: apt-get install gcc-{}) or set TOOLCHAIN_EXTERNAL_PREFIX",
+        gcc.trim_end_matches("-gcc").replace('_', "-")
+    ))
+}

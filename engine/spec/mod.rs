@@ -1,0 +1,69 @@
+//! Step specs: the one typed value per step that holds everything the step
+//! will use, resolved and parsed at plan time (`crate::plan` builds them).
+//! A step's key is derived from its spec mechanically ([`StepSpec::inputs`]),
+//! and the code that runs a step receives its spec and a small context,
+//! never the option map, so nothing a step reads can be missing from its key.
+//!
+//! What is deliberately not keyed is marked `#[serde(skip)]` and is only
+//! ever a *location* on this machine (where a file is, which mirrors to try,
+//! the recipe file for diagnostics) whose *content* is keyed beside it.
+//!
+//! Imports only the image writers' setting types; nothing of the later
+//! stages.
+
+mod assembly;
+mod package;
+#[cfg(test)]
+mod tests;
+
+pub use assembly::{DiskSpec, HookSpec, ImageSpec, ImageWriter, PackagePart, RootfsSpec, Table};
+pub use package::{KindSpec, PackageEnv, PackageSpec, SourceId, kernel_arch};
+
+use crate::key::Inputs;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A file or directory a step reads: how the user named it, and the digest
+/// of its content (a tree digest for a directory).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FileInput {
+    /// As written in the recipe or option (relative paths stay relative).
+    pub name: String,
+    pub digest: String,
+    /// Where it is on this machine. Not keyed: its content is.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Everything one step uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum StepSpec {
+    Package(Box<PackageSpec>),
+    Rootfs(RootfsSpec),
+    Image(ImageSpec),
+    Disk(DiskSpec),
+    PostImage(HookSpec),
+}
+
+impl StepSpec {
+    /// The procedure name that starts every key of this kind of step.
+    pub fn procedure(&self) -> String {
+        match self {
+            StepSpec::Package(_) => "package".into(),
+            StepSpec::Rootfs(_) => "rootfs".into(),
+            StepSpec::Image(i) => format!("rootfs-{}", i.format_name()),
+            StepSpec::Disk(_) => "disk-image".into(),
+            StepSpec::PostImage(_) => "post-image".into(),
+        }
+    }
+
+    /// The canonical inputs: the spec's fields, flattened, plus the output
+    /// digests of the steps it reads (`deps`: step name, output digest).
+    pub fn inputs(&self, deps: &[(&str, &str)]) -> Inputs {
+        let mut inputs = Inputs::of_spec(&self.procedure(), self);
+        for (name, out) in deps {
+            inputs.add(format!("dep {name}"), *out);
+        }
+        inputs
+    }
+}

@@ -1,0 +1,121 @@
+//! The spec of a package step: the recipe's fields with `${…}` expanded,
+//! the source's identity, the option values it reads, the files those
+//! options and fields name (with digests), and the environment's keyed
+//! part (architecture, cross prefix, SOURCE_DATE_EPOCH).
+
+use super::FileInput;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PackageSpec {
+    pub name: String,
+    pub version: String,
+    pub kind: KindSpec,
+    pub source: SourceId,
+    /// Leading path components dropped when extracting.
+    pub strip_components: usize,
+    /// Patch files in the package folder, applied in order.
+    pub patches: Vec<FileInput>,
+    /// Values of the options the recipe reads: its `${…}` references and
+    /// its own options.
+    pub options: BTreeMap<String, String>,
+    /// Files the `Path` options among them name.
+    pub option_files: Vec<FileInput>,
+    /// The package folder: data files the commands read through `$PKG_DIR`.
+    pub package_dir: FileInput,
+    pub env: PackageEnv,
+    /// Whether the work tree is kept between builds (incremental rebuilds).
+    pub keep_work_tree: bool,
+    /// The recipe file, for diagnostics. Not keyed: its fields are.
+    #[serde(skip)]
+    pub recipe_file: PathBuf,
+}
+
+/// The keyed part of a package step's environment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PackageEnv {
+    /// Kernel-style architecture (`ARCH`).
+    pub arch: String,
+    /// Cross tool prefix (`CROSS_COMPILE`, `CC`, …).
+    pub cross_compile: String,
+    pub source_date_epoch: i64,
+}
+
+/// Where the source comes from, as its identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SourceId {
+    None,
+    /// A download checked against its sha256. Where it is downloaded from
+    /// (the URL and the mirrors) is not keyed: the hash names the content.
+    Url {
+        sha256: String,
+        file_name: String,
+        #[serde(skip)]
+        urls: Vec<String>,
+    },
+    /// A file or tree on this machine, by content.
+    Local {
+        file: FileInput,
+    },
+    /// A Debian package; `identity` is what apt resolves it to (version and
+    /// published sha256), or the pinned version.
+    Deb {
+        package: String,
+        arch: String,
+        version: Option<String>,
+        identity: String,
+    },
+    /// A local tree replacing the recipe's source (OVERRIDE_SRCDIR).
+    Override {
+        dir: FileInput,
+    },
+}
+
+/// The build kind with its fields expanded and its files resolved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum KindSpec {
+    Generic {
+        build: Vec<String>,
+        install: Vec<String>,
+    },
+    Kconfig {
+        /// make target giving the base configuration, when `config` is empty.
+        defconfig: String,
+        config: Vec<FileInput>,
+        fragments: Vec<FileInput>,
+        make_opts: String,
+        install: String,
+    },
+    Linux {
+        defconfig: String,
+        config_file: Vec<FileInput>,
+        fragments: Vec<FileInput>,
+        image: String,
+        dts: Vec<String>,
+        make_opts: String,
+    },
+    ExternalToolchain {
+        prefix: String,
+        runtime: Vec<String>,
+        /// `<prefix>gcc` as found on PATH.
+        compiler: FileInput,
+    },
+}
+
+impl KindSpec {
+    /// Whether the kind keeps its work tree between builds of changed keys.
+    pub fn keeps_work_tree(&self) -> bool {
+        matches!(self, KindSpec::Linux { .. })
+    }
+}
+
+/// Kernel-style architecture name for a `TARGET_ARCH` value.
+pub fn kernel_arch(target_arch: &str) -> &str {
+    match target_arch {
+        "aarch64" => "arm64",
+        "x86_64" => "x86",
+        other => other,
+    }
+}
