@@ -34,6 +34,9 @@ pub fn evaluate(build: &Build) -> Result<Vec<StepView>> {
                 let inputs = build.inputs(i, &outs)?;
                 let key = inputs.key();
                 let cached = build.store.action(&key).map(|a| a.manifest);
+                if let Some(out) = &cached {
+                    build.note_done(i, out);
+                }
                 StepView {
                     name: step.name.clone(),
                     inputs: Some(inputs),
