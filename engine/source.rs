@@ -25,12 +25,7 @@ pub struct SourceSpec<'a> {
 
 impl SourceSpec<'_> {
     fn expand(&self, s: &str) -> String {
-        let r = &self.loaded.recipe;
-        expand(
-            s,
-            self.values,
-            &[("version", &r.version), ("name", &r.name)],
-        )
+        expand(s, self.values, &self.loaded.variables())
     }
 
     /// A path from the recipe or an option: absolute, or relative to the

@@ -29,12 +29,7 @@ pub struct StepCtx<'a> {
 impl StepCtx<'_> {
     /// Expand `${OPTION}`, `${version}` and `${name}` in a recipe string.
     pub fn expand(&self, s: &str) -> String {
-        let r = &self.loaded.recipe;
-        expand(
-            s,
-            self.values,
-            &[("version", &r.version), ("name", &r.name)],
-        )
+        expand(s, self.values, &self.loaded.variables())
     }
 
     /// Files named (space-separated) by a recipe field: each relative to the
