@@ -169,6 +169,31 @@ fn a_broken_recipe_names_file_line_and_field() {
 }
 
 #[test]
+fn a_misspelt_option_in_a_recipe_command_fails_before_any_step() {
+    let t = Tree::new();
+    let recipe = String::from_utf8_lossy(&t.read("packages/hello/hello.ron")).into_owned();
+    let broken = recipe.replace("${HELLO_GREETING}", "${HELO_GREETING}");
+    assert_ne!(recipe, broken);
+    t.write("packages/hello/hello.ron", &broken);
+    let (line, col) = broken
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("${HELO_GREETING}").map(|c| (i + 1, c + 1)))
+        .expect("the misspelt reference");
+    t.write("boards/fix_defconfig", BOARD);
+    let err = t.fails(&["boards/fix_defconfig"]);
+    assert!(err.contains(&format!("hello.ron:{line}:{col}:")), "{err}");
+    assert!(err.contains("HELO_GREETING"), "{err}");
+    assert!(err.contains("did you mean `${HELLO_GREETING}`"), "{err}");
+    assert!(
+        err.contains("a shell variable is written `$HELO_GREETING`"),
+        "{err}"
+    );
+    assert!(!t.root.join("output/fix/build").exists(), "{err}");
+    assert!(!t.root.join("output/fix/logs").exists(), "{err}");
+}
+
+#[test]
 fn unknown_dependencies_and_cycles_are_named() {
     let t = Tree::new();
     t.write(

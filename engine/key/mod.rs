@@ -144,7 +144,8 @@ pub fn referenced_options<'a>(text: &str, values: &'a BTreeMap<String, Value>) -
 }
 
 /// Replace `${NAME}` with option values (and `${version}`, `${name}` from
-/// `extra`); anything else is left for the shell to expand.
+/// `extra`). Loading checked that a recipe names nothing else
+/// (`recipe::vars`); an unknown or unterminated `${` is left as written.
 pub fn expand(text: &str, values: &BTreeMap<String, Value>, extra: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

@@ -111,6 +111,10 @@ impl Project {
             }
             recipes.insert(name, loaded);
         }
+        // Only now is every option known that a `${NAME}` may name.
+        for loaded in recipes.values() {
+            recipe::vars::check(loaded, schema.options.keys()).map_err(RecipeError::from)?;
+        }
         Ok(Project {
             root: root.to_path_buf(),
             trees,

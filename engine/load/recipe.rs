@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+pub mod vars;
+
 /// One package recipe, as written in RON.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +212,8 @@ pub enum RecipeError {
     },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
+    #[error(transparent)]
+    Variable(#[from] vars::VarError),
 }
 
 /// Load one recipe file; its folder name must equal the recipe's name.

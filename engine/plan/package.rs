@@ -76,12 +76,7 @@ impl Resolver<'_> {
 
     /// `${OPTION}`, `${version}` and `${name}` expanded in a recipe string.
     fn expand_in(&self, l: &Loaded, text: &str) -> String {
-        let r = &l.recipe;
-        expand(
-            text,
-            self.values,
-            &[("version", &r.version), ("name", &r.name)],
-        )
+        expand(text, self.values, &l.variables())
     }
 
     fn source(&self, l: &Loaded) -> Result<SourceId> {
