@@ -23,9 +23,6 @@ pub enum Error {
     Archive(#[from] crate::sources::archive::ArchiveError),
     #[error(transparent)]
     Fetch(#[from] crate::sources::fetch::FetchError),
-    /// A runtime test (`forge test`) failed, or its file is wrong.
-    #[error(transparent)]
-    Test(Box<crate::runtime::boardtest::TestError>),
     #[error("{0}")]
     Other(String),
 }
@@ -42,11 +39,5 @@ impl Error {
 impl From<crate::load::config::ConfigError> for Error {
     fn from(e: crate::load::config::ConfigError) -> Self {
         Error::Config(Box::new(e))
-    }
-}
-
-impl From<crate::runtime::boardtest::TestError> for Error {
-    fn from(e: crate::runtime::boardtest::TestError) -> Self {
-        Error::Test(Box::new(e))
     }
 }

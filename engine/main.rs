@@ -179,7 +179,12 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
                 &values,
                 &args[1..],
                 &mut |line| eprintln!("{line}"),
-            )?;
+            )
+            .map_err(|e| match e {
+                forge::runtime::boardtest::TestError::Engine(e) => *e,
+                // The edge: a test failure is printed like any error.
+                failure => Error::Other(failure.to_string()),
+            })?;
             eprintln!("{summary}");
             Ok(())
         }

@@ -43,6 +43,11 @@ pub mod console;
 pub mod spec;
 
 use crate::error::{Error, Result};
+
+/// What `forge test` returns: a test failure, or the engine error that
+/// kept the tests from running. (This module imports `crate::error`, never
+/// the other way round.)
+pub type TestResult<T> = std::result::Result<T, TestError>;
 use crate::load::config::Value;
 use crate::load::project::Project;
 use crate::location::Location;
@@ -64,20 +69,34 @@ const STATUS_RE: &str = r"forge-run-status=(\d+)";
 
 #[derive(Debug, Error)]
 pub enum TestError {
+    /// The tests could not run (no test file, no images, qemu missing…).
+    #[error(transparent)]
+    Engine(Box<Error>),
     #[error(transparent)]
     Spec(#[from] spec::SpecError),
-    #[error(
-        "test {test:?} failed at {location}: {step}: {reason}\nlast lines of the console:\n{tail}\nconsole log: {}",
-        log.display()
-    )]
-    Step {
-        test: String,
-        location: Location,
-        step: String,
-        reason: StepError,
-        tail: String,
-        log: PathBuf,
-    },
+    #[error(transparent)]
+    Step(Box<StepFailure>),
+}
+
+/// A test step that failed, with the console's last lines.
+#[derive(Debug, Error)]
+#[error(
+    "test {test:?} failed at {location}: {step}: {reason}\nlast lines of the console:\n{tail}\nconsole log: {}",
+    log.display()
+)]
+pub struct StepFailure {
+    pub test: String,
+    pub location: Location,
+    pub step: String,
+    pub reason: StepError,
+    pub tail: String,
+    pub log: PathBuf,
+}
+
+impl From<Error> for TestError {
+    fn from(e: Error) -> Self {
+        TestError::Engine(Box::new(e))
+    }
 }
 
 /// What a passing run did.
@@ -113,22 +132,21 @@ pub fn run(
     values: &BTreeMap<String, Value>,
     only: &[String],
     progress: &mut dyn FnMut(&str),
-) -> Result<Summary> {
+) -> TestResult<Summary> {
     let file = values
         .get("QEMU_TESTS")
         .map(Value::as_text)
         .unwrap_or_default();
     if file.trim().is_empty() {
-        return Err(Error::Other(
-            "this board declares no runtime tests (set QEMU_TESTS)".into(),
-        ));
+        return Err(
+            Error::Other("this board declares no runtime tests (set QEMU_TESTS)".into()).into(),
+        );
     }
     let file = project.resolve(file.trim());
     if !file.is_file() {
-        return Err(Error::Other(format!(
-            "{} does not exist; fix QEMU_TESTS",
-            file.display()
-        )));
+        return Err(
+            Error::Other(format!("{} does not exist; fix QEMU_TESTS", file.display())).into(),
+        );
     }
     // Named like the option value: relative to its tree when inside one.
     let shown = project
@@ -143,7 +161,8 @@ pub fn run(
         return Err(Error::Other(format!(
             "{} has no images; build the board first: forge",
             output.display()
-        )));
+        ))
+        .into());
     }
     // Checks that every image the launch names exists.
     qemu::command(values, &images, qemu::Mode::Test)?;
@@ -212,7 +231,7 @@ fn run_test(
     log: File,
     log_path: &Path,
     progress: &mut dyn FnMut(&str),
-) -> Result<usize> {
+) -> TestResult<usize> {
     let cmd = qemu::command(values, images, qemu::Mode::Test)?;
     let line = qemu::shell_line(&cmd);
     let mut console = Console::spawn(cmd, suite.fail.clone(), log)
@@ -223,18 +242,20 @@ fn run_test(
         console.pid()
     );
     progress(&started);
-    let failed = |console: &Console, step: &spec::Step, reason: StepError| TestError::Step {
-        test: test.name.clone(),
-        location: step.location.clone(),
-        step: step.action.describe(),
-        reason,
-        tail: console
-            .tail(TAIL_LINES)
-            .iter()
-            .map(|l| format!("  | {}", visible(l)))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        log: log_path.to_path_buf(),
+    let failed = |console: &Console, step: &spec::Step, reason: StepError| {
+        TestError::Step(Box::new(StepFailure {
+            test: test.name.clone(),
+            location: step.location.clone(),
+            step: step.action.describe(),
+            reason,
+            tail: console
+                .tail(TAIL_LINES)
+                .iter()
+                .map(|l| format!("  | {}", visible(l)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            log: log_path.to_path_buf(),
+        }))
     };
     console
         .note(&started)
@@ -267,7 +288,7 @@ fn run_test(
                 // log takes the note.
                 let _ = console.note(&format!("{what} ... FAILED: {reason}"));
                 progress(&format!("  {what} ... FAILED"));
-                return Err(failed(&console, step, reason).into());
+                return Err(failed(&console, step, reason));
             }
         }
     }
