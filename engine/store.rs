@@ -10,10 +10,12 @@
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use walkdir::WalkDir;
 
 /// One entry of an output tree.
@@ -81,6 +83,11 @@ pub struct Action {
 
 pub struct Store {
     root: PathBuf,
+    /// Manifests read in this process, by digest (they never change).
+    manifests: Mutex<HashMap<String, Manifest>>,
+    /// Actions found or recorded in this process, by key: a build asks for
+    /// a step's action again for each step whose sysroot holds it.
+    actions: Mutex<HashMap<String, Action>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -96,6 +103,8 @@ impl Store {
         }
         Ok(Store {
             root: root.to_path_buf(),
+            manifests: Mutex::new(HashMap::new()),
+            actions: Mutex::new(HashMap::new()),
         })
     }
 
@@ -207,6 +216,22 @@ impl Store {
     }
 
     pub fn manifest(&self, digest: &str) -> Result<Manifest> {
+        if let Some(m) = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(digest).cloned())
+        {
+            return Ok(m);
+        }
+        let m = self.read_manifest(digest)?;
+        if let Ok(mut known) = self.manifests.lock() {
+            known.insert(digest.to_string(), m.clone());
+        }
+        Ok(m)
+    }
+
+    fn read_manifest(&self, digest: &str) -> Result<Manifest> {
         let path = self.sharded("manifests", digest, ".json");
         let bytes = fs::read(&path).map_err(io_err(&path))?;
         if blake3::hash(&bytes).to_hex().as_str() != digest {
@@ -220,17 +245,28 @@ impl Store {
 
     /// The action recorded for `key`, if its manifest is still present.
     pub fn action(&self, key: &str) -> Option<Action> {
+        if let Some(a) = self.actions.lock().ok().and_then(|a| a.get(key).cloned()) {
+            return Some(a);
+        }
         let path = self.sharded("actions", key, ".json");
         let bytes = fs::read(path).ok()?;
         let action: Action = serde_json::from_slice(&bytes).ok()?;
-        self.sharded("manifests", &action.manifest, ".json")
-            .exists()
-            .then_some(action)
+        let present = self
+            .sharded("manifests", &action.manifest, ".json")
+            .exists();
+        if present && let Ok(mut known) = self.actions.lock() {
+            known.insert(key.to_string(), action.clone());
+        }
+        present.then_some(action)
     }
 
     pub fn put_action(&self, key: &str, action: &Action) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(action).map_err(|e| Error::Other(e.to_string()))?;
-        self.put_atomic(&self.sharded("actions", key, ".json"), &bytes)
+        self.put_atomic(&self.sharded("actions", key, ".json"), &bytes)?;
+        if let Ok(mut known) = self.actions.lock() {
+            known.insert(key.to_string(), action.clone());
+        }
+        Ok(())
     }
 
     /// Write the entries of `manifest` under `prefix` (or all, if empty)
