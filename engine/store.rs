@@ -81,6 +81,9 @@ pub struct Action {
     pub inputs: Vec<(String, String)>,
 }
 
+/// Trees with fewer entries are stored and materialized on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
 pub struct Store {
     root: PathBuf,
     /// Manifests read in this process, by digest (they never change).
@@ -178,28 +181,44 @@ impl Store {
             let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", root.display())))?;
             paths.push(entry.into_path());
         }
-        let entries: Result<Vec<Entry>> = paths
-            .par_iter()
-            .map(|p| {
-                let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned();
-                let meta = fs::symlink_metadata(p).map_err(io_err(p))?;
-                let kind = if meta.file_type().is_symlink() {
-                    let t = fs::read_link(p).map_err(io_err(p))?;
-                    EntryKind::Symlink { target: t.to_string_lossy().into_owned() }
-                } else if meta.is_dir() {
-                    EntryKind::Dir { mode: meta.permissions().mode() & 0o7777 }
-                } else if meta.is_file() {
-                    let (digest, size) = self.put_file(p)?;
-                    EntryKind::File { mode: meta.permissions().mode() & 0o7777, size, digest }
-                } else {
-                    return Err(Error::Other(format!(
-                        "{}: special files cannot be stored; declare device nodes in a device table instead",
-                        p.display()
-                    )));
-                };
-                Ok(Entry { path: rel, kind })
-            })
-            .collect();
+        let entry = |p: &PathBuf| -> Result<Entry> {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned();
+            let meta = fs::symlink_metadata(p).map_err(io_err(p))?;
+            let kind = if meta.file_type().is_symlink() {
+                let t = fs::read_link(p).map_err(io_err(p))?;
+                EntryKind::Symlink {
+                    target: t.to_string_lossy().into_owned(),
+                }
+            } else if meta.is_dir() {
+                EntryKind::Dir {
+                    mode: meta.permissions().mode() & 0o7777,
+                }
+            } else if meta.is_file() {
+                let (digest, size) = self.put_file(p)?;
+                EntryKind::File {
+                    mode: meta.permissions().mode() & 0o7777,
+                    size,
+                    digest,
+                }
+            } else {
+                return Err(Error::Other(format!(
+                    "{}: special files cannot be stored; declare device nodes in a device table instead",
+                    p.display()
+                )));
+            };
+            Ok(Entry { path: rel, kind })
+        };
+        // Most trees are small: handing them to the thread pool costs more
+        // than it saves.
+        let entries: Result<Vec<Entry>> = if paths.len() < PARALLEL_FROM {
+            paths.iter().map(entry).collect()
+        } else {
+            paths.par_iter().map(entry).collect()
+        };
         let manifest = Manifest { entries: entries? };
         let digest = self.put_manifest(&manifest)?;
         Ok((digest, manifest))
@@ -286,9 +305,12 @@ impl Store {
             let p = dest.join(&e.path);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        entries
-            .par_iter()
-            .try_for_each(|e| self.write_entry(e, &dest.join(&e.path)))?;
+        let write = |e: &Entry| self.write_entry(e, &dest.join(&e.path));
+        if entries.len() < PARALLEL_FROM {
+            entries.iter().try_for_each(write)?;
+        } else {
+            entries.par_iter().try_for_each(write)?;
+        }
         for e in &entries {
             if let EntryKind::Dir { mode } = e.kind {
                 let p = dest.join(&e.path);
