@@ -139,7 +139,7 @@ pub fn failure_report(failures: &[Failure]) -> String {
     let sections: Vec<String> = names
         .iter()
         .zip(&parts)
-        .map(|(name, part)| format!("{name}: {part}"))
+        .map(|(name, part)| format!("FAILED {name}: {part}"))
         .collect();
     format!(
         "{} failures: {}\n\n{}",
@@ -157,5 +157,36 @@ pub fn fmt_dur(d: Duration) -> String {
         format!("{:.1}s", d.as_secs_f64())
     } else {
         format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_report_keeps_the_single_wording_and_lists_every_failure() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("a.log");
+        std::fs::write(&log, "compiling\nboom\n").unwrap();
+        let a = Failure {
+            step: Some("a".into()),
+            error: "a: command failed".into(),
+            log: Some(log.clone()),
+        };
+        let single = failure_report(std::slice::from_ref(&a));
+        assert!(single.starts_with("a: command failed\n--- last lines of "));
+        assert!(single.contains("boom"), "{single}");
+        assert!(single.ends_with(&format!("--- full log: {} ---", log.display())));
+        let b = Failure {
+            step: Some("b".into()),
+            error: "b: no such file".into(),
+            log: Some(tmp.path().join("missing.log")),
+        };
+        let both = failure_report(&[a, b]);
+        assert!(both.starts_with("2 failures: a, b\n\n"), "{both}");
+        assert!(both.contains("boom"), "{both}");
+        assert!(both.contains("\n\nFAILED a: a: command failed\n--- last lines of "));
+        assert!(both.ends_with("\n\nFAILED b: b: no such file"), "{both}");
     }
 }
