@@ -50,6 +50,11 @@ impl StatCache {
     /// The digest of a regular file, from the cache when its stat is unchanged.
     pub fn file(&self, path: &Path) -> Result<String> {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        self.file_with(path, &meta)
+    }
+
+    /// [`StatCache::file`] with the file's metadata already at hand.
+    fn file_with(&self, path: &Path, meta: &fs::Metadata) -> Result<String> {
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         let key = path.to_path_buf();
         if let Ok(map) = self.entries.lock()
@@ -79,7 +84,7 @@ impl StatCache {
     pub fn path(&self, path: &Path) -> Result<String> {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_file() {
-            return self.file(path);
+            return self.file_with(path, &meta);
         }
         let mut hasher = blake3::Hasher::new();
         for entry in WalkDir::new(path).min_depth(1).sort_by_file_name() {
@@ -101,7 +106,9 @@ impl StatCache {
                     .metadata()
                     .map_err(|e| Error::Other(format!("{}: {e}", entry.path().display())))?;
                 let exec = m.mode() & 0o111 != 0;
-                format!("F {rel} {exec} {}\n", self.file(entry.path())?)
+                // Not a link (those are handled above): the entry's own
+                // metadata is the file's.
+                format!("F {rel} {exec} {}\n", self.file_with(entry.path(), &m)?)
             };
             hasher.update(line.as_bytes());
         }

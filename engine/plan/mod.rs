@@ -167,30 +167,40 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         )));
     }
 
-    // Topological order, ties broken by name so plans are stable.
-    let mut order = Vec::new();
-    let mut remaining: BTreeMap<String, usize> = selected
+    // Topological order, ties broken by name so plans are stable: in rounds,
+    // every package whose dependencies are all placed, in name order.
+    let names: Vec<&String> = selected.iter().collect();
+    let index: BTreeMap<&str, usize> = names
         .iter()
-        .map(|n| (n.clone(), project.recipes[n].recipe.depends.len()))
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
         .collect();
-    while !remaining.is_empty() {
-        let ready: Vec<String> = remaining
-            .iter()
-            .filter(|(_, d)| **d == 0)
-            .map(|(n, _)| n.clone())
-            .collect();
-        for name in ready {
-            remaining.remove(&name);
-            for (other, count) in remaining.iter_mut() {
-                *count -= project.recipes[other]
-                    .recipe
-                    .depends
-                    .iter()
-                    .filter(|d| **d == name)
-                    .count();
-            }
-            order.push(name);
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    let mut remaining: Vec<usize> = vec![0; names.len()];
+    for (i, name) in names.iter().enumerate() {
+        for dep in &project.recipes[*name].recipe.depends {
+            dependents[index[dep.as_str()]].push(i);
+            remaining[i] += 1;
         }
+    }
+    let mut round: Vec<usize> = (0..names.len()).filter(|i| remaining[*i] == 0).collect();
+    let mut order: Vec<String> = Vec::with_capacity(names.len());
+    let mut position: Vec<usize> = vec![0; names.len()];
+    while !round.is_empty() {
+        let mut next = Vec::new();
+        for &i in &round {
+            position[i] = order.len();
+            order.push(names[i].clone());
+            for &t in &dependents[i] {
+                remaining[t] -= 1;
+                if remaining[t] == 0 {
+                    next.push(t);
+                }
+            }
+        }
+        // Indices follow name order.
+        next.sort_unstable();
+        round = next;
     }
 
     let mut steps: Vec<Step> = Vec::new();
@@ -199,7 +209,7 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
             .recipe
             .depends
             .iter()
-            .filter_map(|d| order.iter().position(|o| o == d))
+            .map(|d| position[index[d.as_str()]])
             .collect();
         steps.push(Step {
             name: name.clone(),

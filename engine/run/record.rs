@@ -4,6 +4,7 @@
 //! cache (for scheduling priority), and the one-line summary.
 
 use crate::error::{Error, Result};
+use crate::run::sched::State;
 use crate::run::ui::fmt_dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,6 +32,41 @@ pub struct StepRecord {
     /// `built`, `cached`, `failed` or `skipped`.
     pub status: String,
     pub seconds: f64,
+}
+
+impl StepRecord {
+    /// A wanted step's entry, from its final scheduler state.
+    pub fn new(name: &str, key: Option<String>, state: &State) -> StepRecord {
+        let (status, seconds) = match state {
+            State::DoneBuilt { seconds, .. } => ("built", *seconds),
+            State::DoneCached { .. } => ("cached", 0.0),
+            State::Failed { .. } => ("failed", 0.0),
+            _ => ("skipped", 0.0),
+        };
+        StepRecord {
+            name: name.to_string(),
+            key,
+            output: state.output().map(str::to_string),
+            status: status.into(),
+            seconds,
+        }
+    }
+}
+
+impl Record {
+    /// A record of `steps`, counted by status.
+    pub fn new(board: String, steps: Vec<StepRecord>) -> Record {
+        let count = |status: &str| steps.iter().filter(|s| s.status == status).count();
+        Record {
+            board,
+            seconds: 0.0,
+            built: count("built"),
+            cached: count("cached"),
+            failed: count("failed"),
+            peak_rss_kib: 0,
+            steps,
+        }
+    }
 }
 
 pub fn write_record(output: &Path, record: &Record) -> Result<()> {
@@ -105,3 +141,6 @@ pub fn remember_keys(output: &Path, record: &Record) -> Result<()> {
     let text = serde_json::to_string_pretty(&keys).map_err(|e| Error::Other(e.to_string()))?;
     fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
+
+#[cfg(test)]
+mod tests;

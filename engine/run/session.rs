@@ -10,7 +10,7 @@ use crate::plan::{self, Plan};
 use crate::run::build::Build;
 use crate::run::record::{Durations, Record, StepRecord, remember_keys, write_record};
 use crate::run::sched;
-use crate::run::ui::Progress;
+use crate::run::ui::{Failure, Progress, failure_report};
 use crate::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -198,68 +198,48 @@ fn run_build(
     if let Some(r) = req.rebuild {
         build.force.push(step_index(plan, r)?);
     }
-    let deps: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.deps.clone()).collect();
-    let durations = Durations::load(store.root());
-    let prio = sched::priorities(&deps, &|s| durations.get(&plan.steps[s].name));
+    let name = |s: usize| plan.steps[s].name.clone();
+    let graph = sched::Graph::new(plan.steps.iter().map(|s| s.deps.clone()).collect())
+        .map_err(|e| Error::Other(format!("internal: {}", e.describe(name))))?;
+    let mut durations = Durations::load(store.root());
+    let prio = graph.priorities(&|s| durations.get(&plan.steps[s].name));
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
     let mut progress = Progress::new(names, wanted.len());
-    let outcome = sched::run(&deps, &wanted, &prio, &req.jobserver, &*build, &mut |e| {
-        progress.event(e)
-    });
+    let outcome = sched::run(
+        &graph,
+        &wanted,
+        &prio,
+        &req.jobserver,
+        &*build,
+        &mut |e, states| progress.event(e, states),
+    );
     progress.finish();
+    let outcome = outcome?;
 
-    let mut record = Record {
-        board: paths
-            .output
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        seconds: 0.0,
-        built: 0,
-        cached: 0,
-        failed: 0,
-        peak_rss_kib: 0,
-        steps: Vec::new(),
-    };
-    let mut durations = durations;
-    for &s in &wanted {
-        let st = &progress.status[s];
-        let status = if st.failed {
-            "failed"
-        } else if st.built {
-            "built"
-        } else if st.cached {
-            "cached"
-        } else {
-            "skipped"
-        };
-        match status {
-            "built" => {
-                record.built += 1;
-                durations.set(&plan.steps[s].name, st.seconds);
-            }
-            "cached" => record.cached += 1,
-            "failed" => record.failed += 1,
-            _ => {}
-        }
-        record.steps.push(StepRecord {
-            name: plan.steps[s].name.clone(),
-            key: build.key_of(s),
-            output: outcome.outputs[s].clone(),
-            status: status.into(),
-            seconds: st.seconds,
-        });
+    let steps: Vec<StepRecord> = wanted
+        .iter()
+        .map(|&s| StepRecord::new(&plan.steps[s].name, build.key_of(s), &outcome.states[s]))
+        .collect();
+    for st in steps.iter().filter(|st| st.status == "built") {
+        durations.set(&st.name, st.seconds);
     }
     durations.save(store.root());
+    let board = paths
+        .output
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut record = Record::new(board, steps);
     // Deliverables come from complete builds; `forge <pkg>` leaves them be.
-    if outcome.failures.is_empty() && req.target.is_none() {
+    if !outcome.failed() && req.target.is_none() {
         crate::run::deliver::assemble_images(
             store,
             build.stats,
             plan,
             &wanted,
-            &outcome.outputs,
+            &outcome.outputs(),
             &paths.output.join("images"),
+            &paths.output.join("logs/delivered-images.json"),
         )?;
     }
     record.seconds = started.elapsed().as_secs_f64();
@@ -268,22 +248,25 @@ fn run_build(
         .unwrap_or(0);
     write_record(&paths.output, &record)?;
     remember_keys(&paths.output, &record)?;
-    if let Some((s, err)) = outcome.failures.into_iter().next() {
-        let log = paths
-            .output
-            .join("logs")
-            .join(format!("{}.log", plan.steps[s].name));
-        let tail = crate::exec::log_tail(&log, 40);
-        let fresh_log = progress.status[s].started && log.is_file();
-        return Err(Error::Other(if fresh_log && !tail.is_empty() {
-            format!(
-                "{err}\n--- last lines of {} ---\n{tail}\n--- full log: {} ---",
-                log.display(),
-                log.display()
-            )
-        } else {
-            err.to_string()
+    if outcome.failed() {
+        let logs = paths.output.join("logs");
+        let mut failures: Vec<Failure> = Vec::new();
+        for (s, state) in outcome.states.into_iter().enumerate() {
+            if let sched::State::Failed { error, ran } = state {
+                let log = logs.join(format!("{}.log", plan.steps[s].name));
+                failures.push(Failure {
+                    step: Some(name(s)),
+                    error: error.to_string(),
+                    log: ran.then_some(log),
+                });
+            }
+        }
+        failures.extend(outcome.errors.into_iter().map(|e| Failure {
+            step: None,
+            error: e.to_string(),
+            log: None,
         }));
+        return Err(Error::Other(failure_report(&failures)));
     }
     Ok(record)
 }

@@ -10,10 +10,12 @@
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use walkdir::WalkDir;
 
 /// One entry of an output tree.
@@ -79,8 +81,16 @@ pub struct Action {
     pub inputs: Vec<(String, String)>,
 }
 
+/// Trees with fewer entries are stored and materialized on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
 pub struct Store {
     root: PathBuf,
+    /// Manifests read in this process, by digest (they never change).
+    manifests: Mutex<HashMap<String, Manifest>>,
+    /// Actions found or recorded in this process, by key: a build asks for
+    /// a step's action again for each step whose sysroot holds it.
+    actions: Mutex<HashMap<String, Action>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -96,6 +106,8 @@ impl Store {
         }
         Ok(Store {
             root: root.to_path_buf(),
+            manifests: Mutex::new(HashMap::new()),
+            actions: Mutex::new(HashMap::new()),
         })
     }
 
@@ -169,28 +181,44 @@ impl Store {
             let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", root.display())))?;
             paths.push(entry.into_path());
         }
-        let entries: Result<Vec<Entry>> = paths
-            .par_iter()
-            .map(|p| {
-                let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned();
-                let meta = fs::symlink_metadata(p).map_err(io_err(p))?;
-                let kind = if meta.file_type().is_symlink() {
-                    let t = fs::read_link(p).map_err(io_err(p))?;
-                    EntryKind::Symlink { target: t.to_string_lossy().into_owned() }
-                } else if meta.is_dir() {
-                    EntryKind::Dir { mode: meta.permissions().mode() & 0o7777 }
-                } else if meta.is_file() {
-                    let (digest, size) = self.put_file(p)?;
-                    EntryKind::File { mode: meta.permissions().mode() & 0o7777, size, digest }
-                } else {
-                    return Err(Error::Other(format!(
-                        "{}: special files cannot be stored; declare device nodes in a device table instead",
-                        p.display()
-                    )));
-                };
-                Ok(Entry { path: rel, kind })
-            })
-            .collect();
+        let entry = |p: &PathBuf| -> Result<Entry> {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned();
+            let meta = fs::symlink_metadata(p).map_err(io_err(p))?;
+            let kind = if meta.file_type().is_symlink() {
+                let t = fs::read_link(p).map_err(io_err(p))?;
+                EntryKind::Symlink {
+                    target: t.to_string_lossy().into_owned(),
+                }
+            } else if meta.is_dir() {
+                EntryKind::Dir {
+                    mode: meta.permissions().mode() & 0o7777,
+                }
+            } else if meta.is_file() {
+                let (digest, size) = self.put_file(p)?;
+                EntryKind::File {
+                    mode: meta.permissions().mode() & 0o7777,
+                    size,
+                    digest,
+                }
+            } else {
+                return Err(Error::Other(format!(
+                    "{}: special files cannot be stored; declare device nodes in a device table instead",
+                    p.display()
+                )));
+            };
+            Ok(Entry { path: rel, kind })
+        };
+        // Most trees are small: handing them to the thread pool costs more
+        // than it saves.
+        let entries: Result<Vec<Entry>> = if paths.len() < PARALLEL_FROM {
+            paths.iter().map(entry).collect()
+        } else {
+            paths.par_iter().map(entry).collect()
+        };
         let manifest = Manifest { entries: entries? };
         let digest = self.put_manifest(&manifest)?;
         Ok((digest, manifest))
@@ -207,6 +235,22 @@ impl Store {
     }
 
     pub fn manifest(&self, digest: &str) -> Result<Manifest> {
+        if let Some(m) = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(digest).cloned())
+        {
+            return Ok(m);
+        }
+        let m = self.read_manifest(digest)?;
+        if let Ok(mut known) = self.manifests.lock() {
+            known.insert(digest.to_string(), m.clone());
+        }
+        Ok(m)
+    }
+
+    fn read_manifest(&self, digest: &str) -> Result<Manifest> {
         let path = self.sharded("manifests", digest, ".json");
         let bytes = fs::read(&path).map_err(io_err(&path))?;
         if blake3::hash(&bytes).to_hex().as_str() != digest {
@@ -220,17 +264,28 @@ impl Store {
 
     /// The action recorded for `key`, if its manifest is still present.
     pub fn action(&self, key: &str) -> Option<Action> {
+        if let Some(a) = self.actions.lock().ok().and_then(|a| a.get(key).cloned()) {
+            return Some(a);
+        }
         let path = self.sharded("actions", key, ".json");
         let bytes = fs::read(path).ok()?;
         let action: Action = serde_json::from_slice(&bytes).ok()?;
-        self.sharded("manifests", &action.manifest, ".json")
-            .exists()
-            .then_some(action)
+        let present = self
+            .sharded("manifests", &action.manifest, ".json")
+            .exists();
+        if present && let Ok(mut known) = self.actions.lock() {
+            known.insert(key.to_string(), action.clone());
+        }
+        present.then_some(action)
     }
 
     pub fn put_action(&self, key: &str, action: &Action) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(action).map_err(|e| Error::Other(e.to_string()))?;
-        self.put_atomic(&self.sharded("actions", key, ".json"), &bytes)
+        self.put_atomic(&self.sharded("actions", key, ".json"), &bytes)?;
+        if let Ok(mut known) = self.actions.lock() {
+            known.insert(key.to_string(), action.clone());
+        }
+        Ok(())
     }
 
     /// Write the entries of `manifest` under `prefix` (or all, if empty)
@@ -250,9 +305,12 @@ impl Store {
             let p = dest.join(&e.path);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        entries
-            .par_iter()
-            .try_for_each(|e| self.write_entry(e, &dest.join(&e.path)))?;
+        let write = |e: &Entry| self.write_entry(e, &dest.join(&e.path));
+        if entries.len() < PARALLEL_FROM {
+            entries.iter().try_for_each(write)?;
+        } else {
+            entries.par_iter().try_for_each(write)?;
+        }
         for e in &entries {
             if let EntryKind::Dir { mode } = e.kind {
                 let p = dest.join(&e.path);
@@ -323,58 +381,4 @@ fn remove_any(path: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tree_round_trip_and_tamper_detection() {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&tmp.path().join("cache")).unwrap();
-        let src = tmp.path().join("src");
-        fs::create_dir_all(src.join("target/bin")).unwrap();
-        fs::write(src.join("target/bin/tool"), b"#!/bin/sh\n").unwrap();
-        fs::set_permissions(
-            src.join("target/bin/tool"),
-            fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
-        symlink("tool", src.join("target/bin/alias")).unwrap();
-        let (d1, m) = store.put_tree(&src).unwrap();
-        let (d2, _) = store.put_tree(&src).unwrap();
-        assert_eq!(d1, d2);
-        assert_eq!(store.manifest(&d1).unwrap(), m);
-
-        let out = tmp.path().join("out");
-        store.materialize(&m, "target", &out).unwrap();
-        assert_eq!(fs::read(out.join("bin/tool")).unwrap(), b"#!/bin/sh\n");
-        assert_eq!(
-            fs::read_link(out.join("bin/alias")).unwrap(),
-            Path::new("tool")
-        );
-        let mode = fs::metadata(out.join("bin/tool"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o755);
-
-        // Tamper with the blob: materializing must refuse it.
-        let EntryKind::File { digest, .. } = &m
-            .entries
-            .iter()
-            .find(|e| e.path.ends_with("tool"))
-            .unwrap()
-            .kind
-        else {
-            panic!()
-        };
-        let blob = store.blob_path(digest);
-        fs::set_permissions(&blob, fs::Permissions::from_mode(0o644)).unwrap();
-        fs::write(&blob, b"evil").unwrap();
-        let out2 = tmp.path().join("out2");
-        let err = store
-            .materialize(&m, "target", &out2)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("corrupt"), "{err}");
-    }
-}
+mod tests;
