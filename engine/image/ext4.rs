@@ -9,11 +9,11 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use super::entries::{EntryKind, ImageEntry, parent_of};
 use super::stage::{ImageError, Staging, entry_err, find_tool, io_err, is_staged, needs_fixup};
-use super::stage::{run_tool, seeded_uuid, stage_tree, validate, write_atomically};
+use super::stage::{run_tool, seeded_uuid, stage_tree, tool_cmd, validate, write_atomically};
+use crate::exec::{Cmd, Executor, local::PLAIN};
 
 const E2FSPROGS: &str = "e2fsprogs";
 
@@ -127,11 +127,23 @@ pub fn write_ext4(
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
-    write_ext4_as(entries, opts, mtime, path, Staging::detect())
+    write_ext4_with(&PLAIN, entries, opts, mtime, path)
 }
 
-/// [`write_ext4`] with the way staged files appear to `mke2fs` given.
+/// [`write_ext4`] with its tools run through `exec`.
+pub fn write_ext4_with(
+    exec: &dyn Executor,
+    entries: &[ImageEntry],
+    opts: &Ext4Options,
+    mtime: u32,
+    path: &Path,
+) -> Result<(), ImageError> {
+    write_ext4_as(exec, entries, opts, mtime, path, Staging::detect(exec))
+}
+
+/// [`write_ext4_with`] with the way staged files appear to `mke2fs` given.
 fn write_ext4_as(
+    exec: &dyn Executor,
     entries: &[ImageEntry],
     opts: &Ext4Options,
     mtime: u32,
@@ -182,26 +194,39 @@ fn write_ext4_as(
         f.set_len(opts.size_bytes)
             .map_err(io_err(path, "sizing", tmp))?;
         drop(f);
-        let mut cmd = staging.command(&mke2fs);
-        cmd.args(["-q", "-F", "-t", opts.fs_type.name(), "-U", &uuid])
+        let mut cmd = staging
+            .command(&mke2fs)
+            .args(["-q", "-F", "-t", opts.fs_type.name(), "-U", &uuid])
             .args(["-L", &opts.label])
             .arg("-E")
             .arg(format!("hash_seed={hash_seed},root_owner=0:0,nodiscard"))
             .arg("-m")
             .arg(opts.reserved_percent.to_string());
         if let Some(n) = opts.inodes {
-            cmd.arg("-N").arg(n.to_string());
+            cmd = cmd.arg("-N").arg(n.to_string());
         }
-        cmd.arg("-d").arg(&root).arg(tmp);
-        run_tool(path, "mke2fs", E2FSPROGS, fake(&mut cmd, &fake_time, &conf))?;
+        let cmd = cmd.arg("-d").arg(&root).arg(tmp).input(&root).output(tmp);
+        run_tool(
+            exec,
+            path,
+            "mke2fs",
+            E2FSPROGS,
+            fake(cmd, &fake_time, &conf),
+        )?;
 
-        let mut cmd = Command::new(&debugfs);
-        cmd.arg("-w").arg("-f").arg(&script_path).arg(tmp);
+        let cmd = tool_cmd(&debugfs)
+            .arg("-w")
+            .arg("-f")
+            .arg(&script_path)
+            .arg(tmp)
+            .input(&script_path)
+            .output(tmp);
         let out = run_tool(
+            exec,
             path,
             "debugfs",
             E2FSPROGS,
-            fake(&mut cmd, &fake_time, &conf),
+            fake(cmd, &fake_time, &conf),
         )?;
         // debugfs exits 0 even when a command fails; it reports on stderr.
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -223,17 +248,19 @@ fn write_ext4_as(
 
 /// Pins e2fsprogs' notion of "now" and its configuration (forge's, never
 /// the host's).
-fn fake<'a>(cmd: &'a mut Command, time: &str, conf: &Path) -> &'a mut Command {
+fn fake(cmd: Cmd, time: &str, conf: &Path) -> Cmd {
     cmd.env("E2FSPROGS_FAKE_TIME", time)
         .env("SOURCE_DATE_EPOCH", time)
         .env("MKE2FS_CONFIG", conf)
         .env_remove("MKE2FS_SYNC")
+        .input(conf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::image::stage::sample_entries;
+    use std::process::Command;
 
     /// e2fsprogs' tools, found even when `PATH` lacks `/usr/sbin`.
     fn sbin(tool: &str) -> std::path::PathBuf {
@@ -318,15 +345,15 @@ mod tests {
         }
         // Every e2fsprogs command runs with forge's configuration, whatever
         // the environment says.
-        let mut cmd = Command::new("true");
-        cmd.env("MKE2FS_CONFIG", "/etc/hostile.conf");
+        let cmd = Cmd::new("true").env("MKE2FS_CONFIG", "/etc/hostile.conf");
         let conf = dir.path().join("forge.conf");
-        fake(&mut cmd, "0", &conf);
-        let pinned = cmd
-            .get_envs()
-            .find(|(k, _)| *k == "MKE2FS_CONFIG")
-            .and_then(|(_, v)| v);
-        assert_eq!(pinned, Some(conf.as_os_str()));
+        let cmd = fake(cmd, "0", &conf);
+        let pinned: Vec<_> = cmd
+            .env
+            .iter()
+            .filter(|(k, _)| k == "MKE2FS_CONFIG")
+            .collect();
+        assert_eq!(pinned, [&("MKE2FS_CONFIG".into(), conf.clone().into())]);
     }
 
     #[test]
@@ -420,7 +447,8 @@ mod tests {
         // SAFETY: plain id queries.
         let me = unsafe { (libc::geteuid(), libc::getegid()) };
         let p = dir.path().join("u.ext4");
-        write_ext4_as(&entries, &opts("s"), 7, &p, Staging::AsUser(me.0, me.1)).unwrap();
+        let staging = Staging::AsUser(me.0, me.1);
+        write_ext4_as(&PLAIN, &entries, &opts("s"), 7, &p, staging).unwrap();
         assert!(stat(&p, "/etc/empty").contains("User:     0   Group:     0"));
         assert!(stat(&p, "/bin/sh").contains("User:     0   Group:     0"));
         assert!(stat(&p, "/etc/hostname").contains("User:  1000   Group:   100"));
@@ -429,6 +457,35 @@ mod tests {
         // All but `home/user`, which the build user 1000:1000 already owns.
         assert_eq!(owners, entries.len() - 1, "{script}");
         assert!(!script.contains("\"/home/user\" uid"), "{script}");
+    }
+
+    #[test]
+    fn the_tools_run_through_the_given_executor() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = sample_entries(dir.path());
+        let rec = crate::exec::testing::Recording::exiting(0);
+        let p = dir.path().join("r.ext4");
+        write_ext4_with(&rec, &entries, &opts("s"), 7, &p).unwrap();
+        let seen = rec.requests();
+        let tools: Vec<String> = seen
+            .iter()
+            .filter(|c| {
+                c.argv
+                    .iter()
+                    .any(|a| a.to_string_lossy().contains("debugfs"))
+            })
+            .chain(seen.iter().filter(|c| {
+                c.argv
+                    .iter()
+                    .any(|a| a.to_string_lossy().ends_with("mke2fs"))
+            }))
+            .map(|c| c.program())
+            .collect();
+        assert_eq!(tools.len(), 2, "{seen:?}");
+        for c in seen.iter().filter(|c| c.argv.len() > 3) {
+            assert!(c.env.iter().any(|(k, _)| k == "MKE2FS_CONFIG"), "{c:?}");
+            assert!(c.outputs.iter().all(|o| o.parent() == p.parent()), "{c:?}");
+        }
     }
 
     #[test]
