@@ -4,14 +4,13 @@
 //! configuration-only change, overridden packages).
 
 use crate::error::{Error, Result};
-use crate::exec::{Runner, remove_tree};
+use crate::exec::{Cmd, Executor, Runner, Sink, local::PLAIN, remove_tree};
 use crate::key::expand;
 use crate::load::config::Value;
 use crate::load::recipe::{Loaded, Source};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What a source resolves to on this machine.
 pub struct SourceSpec<'a> {
@@ -50,6 +49,11 @@ impl SourceSpec<'_> {
 
     /// Fetch the source if needed; returns the archive or tree to unpack.
     pub fn fetch(&self) -> Result<Option<PathBuf>> {
+        self.fetch_with(&PLAIN)
+    }
+
+    /// [`SourceSpec::fetch`] with apt run through `exec`.
+    pub fn fetch_with(&self, exec: &dyn Executor) -> Result<Option<PathBuf>> {
         let r = &self.loaded.recipe;
         let dl = self.dl_dir.join(&r.name);
         match &r.source {
@@ -99,7 +103,8 @@ impl SourceSpec<'_> {
                 version,
             } => {
                 let arch = self.expand(arch);
-                Ok(Some(crate::sources::fetch::fetch_deb(
+                Ok(Some(crate::sources::fetch::fetch_deb_with(
+                    exec,
                     &self.expand(package),
                     &arch,
                     version.as_deref(),
@@ -142,12 +147,19 @@ pub fn prepare(
     remove_tree(src)?;
     let _ = fs::remove_file(&marker);
     fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
-    if let Some(input) = spec.fetch()? {
+    if let Some(input) = spec.fetch_with(runner.executor())? {
         if input.is_dir() {
-            copy_tree(&input, src)?;
+            let log = Sink::Append(runner.log_path.clone());
+            let cp = Cmd::new("cp").envs(runner.env.iter().map(|(k, v)| (k, v)));
+            copy_tree_as(runner.executor(), cp.stderr(log), &input, src)?;
         } else {
             runner.note(&format!("extracting {}", input.display()));
-            let report = crate::sources::archive::extract(&input, src, spec.strip())?;
+            let report = crate::sources::archive::extract_with(
+                runner.executor(),
+                &input,
+                src,
+                spec.strip(),
+            )?;
             for skipped in report.skipped_special {
                 runner.note(&format!(
                     "skipped special file {skipped} (declare device nodes in a device table)"
@@ -157,11 +169,14 @@ pub fn prepare(
     }
     for patch in &spec.loaded.recipe.patches {
         let file = spec.loaded.dir.join(patch);
-        let mut cmd = Command::new("patch");
-        cmd.args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
-            .arg(&file);
+        let cmd = Cmd::new("patch")
+            .args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
+            .arg(&file)
+            .input(&file)
+            .input(src)
+            .output(src);
         runner
-            .run(src, cmd, &format!("patch -p1 -i {}", file.display()))
+            .run_cmd(src, cmd, &format!("patch -p1 -i {}", file.display()))
             .map_err(|_| {
                 Error::Other(format!(
                     "{}: patch {} does not apply to {} {}; see the log for the rejected hunks",
@@ -175,15 +190,26 @@ pub fn prepare(
     fs::write(&marker, origin).map_err(|e| Error::io(&marker, e))
 }
 
-/// Copy a tree (files, dirs, symlinks; modes kept).
+/// Copy a tree (files, dirs, symlinks; modes kept) with `cp -a`, which
+/// sees forge's environment and writes its complaints to stderr.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let status = Command::new("cp")
+    let cp = Cmd::new("cp").inherit_env().stderr(Sink::Capture);
+    copy_tree_as(&PLAIN, cp, from, to)
+}
+
+/// [`copy_tree`] run through `exec` as `cp` (its program, environment and
+/// sinks; the arguments are added here).
+pub fn copy_tree_as(exec: &dyn Executor, cp: Cmd, from: &Path, to: &Path) -> Result<()> {
+    let cmd = cp
         .arg("-a")
         .arg(format!("{}/.", from.display()))
         .arg(to)
-        .status()
-        .map_err(|e| Error::Other(format!("cannot run cp: {e}")))?;
-    if status.success() {
+        .input(from)
+        .output(to);
+    let done = exec
+        .run(&cmd)
+        .map_err(|e| Error::Other(format!("cannot run cp: {}", e.into_io())))?;
+    if done.status.success() {
         Ok(())
     } else {
         Err(Error::Other(format!(
