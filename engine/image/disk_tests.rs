@@ -27,8 +27,14 @@ fn the_tools_run_through_the_given_executor() {
     };
     assert!(String::from_utf8_lossy(script).starts_with("label: gpt\n"));
     let programs: Vec<String> = seen.iter().map(|c| c.program()).collect();
-    assert!(programs.iter().any(|p| p.ends_with("mkfs.vfat")), "{programs:?}");
-    assert!(programs.iter().any(|p| p.ends_with("mcopy")), "{programs:?}");
+    assert!(
+        programs.iter().any(|p| p.ends_with("mkfs.vfat")),
+        "{programs:?}"
+    );
+    assert!(
+        programs.iter().any(|p| p.ends_with("mcopy")),
+        "{programs:?}"
+    );
 }
 
 fn layout(table: &str) -> String {
