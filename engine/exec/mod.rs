@@ -176,14 +176,10 @@ impl<'a> Runner<'a> {
         self.run_logged(cwd, cmd, what)
     }
 
-    /// Run `cmd` (its environment complete) in `cwd` with the jobserver,
-    /// null stdin and output to the log; failures name the step.
+    /// Run `cmd` (its environment complete) in `cwd` with the jobserver
+    /// and output to the log; failures name the step.
     fn run_logged(&mut self, cwd: &Path, cmd: Cmd, what: &str) -> Result<()> {
-        let cmd = cmd
-            .cwd(cwd)
-            .stdin(Stdin::Null)
-            .log_to(&self.log_path)
-            .with_jobserver();
+        let cmd = cmd.cwd(cwd).log_to(&self.log_path).with_jobserver();
         let done = self
             .executor()
             .run(&cmd)
