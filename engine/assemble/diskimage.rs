@@ -7,7 +7,6 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{StepContext, remove_tree};
-use crate::image::disk::write_disk;
 use crate::spec::DiskSpec;
 use crate::store::EntryKind;
 use std::collections::BTreeMap;
@@ -62,7 +61,8 @@ pub fn disk_step(spec: &DiskSpec, parts: &[(String, String)], ctx: &StepContext)
     let epoch = spec.source_date_epoch;
     dirs.fresh_out()?;
     let out = dirs.out.join("images").join(&layout.name);
-    write_disk(layout, &staging, epoch, &out).map_err(|e| Error::Other(e.to_string()))?;
+    crate::image::disk::write_disk_with(ctx.exec, layout, &staging, epoch, &out)
+        .map_err(|e| Error::Other(e.to_string()))?;
     let (digest, _) = store.put_tree(&dirs.out)?;
     Ok(digest)
 }

@@ -52,7 +52,7 @@ pub fn run_scripts(
     dirs: &HookDirs,
 ) -> Result<()> {
     let env = hook_env(hook, ctx, dirs);
-    let mut runner = Runner::new(ctx.name, &ctx.log, env, ctx.jobserver)?;
+    let mut runner = Runner::with_executor(ctx.name, &ctx.log, env, ctx.exec)?;
     for script in &hook.scripts {
         let mut cmd = Command::new(&script.path);
         cmd.arg(first_arg).args(&hook.args);

@@ -11,8 +11,7 @@ use crate::error::{Error, Result};
 use crate::exec::StepContext;
 use crate::image::cpio::{Compression, write_compressed_cpio};
 use crate::image::entries::{self, EntryKind as ImageKind, FileData, ImageEntry};
-use crate::image::ext4::{Ext4Options, write_ext4};
-use crate::image::squashfs::write_squashfs;
+use crate::image::ext4::Ext4Options;
 use crate::image::tar::write_tar;
 use crate::spec::{ImageSpec, ImageWriter};
 use crate::store::{Entry, EntryKind, Manifest, Store};
@@ -78,8 +77,15 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
             .ok_or_else(|| Error::Other("internal: rootfs-ubifs made no rootfs.ubifs".into()))?;
         dirs.fresh_out()?;
         let path = dirs.out.join("images/rootfs.ubi");
-        crate::image::ubi::write_ubi(&store.blob_path(&ubifs), geometry, volume, rootfs, &path)
-            .map_err(image_err)?;
+        crate::image::ubi::write_ubi_with(
+            ctx.exec,
+            &store.blob_path(&ubifs),
+            geometry,
+            volume,
+            rootfs,
+            &path,
+        )
+        .map_err(image_err)?;
         return Ok(store.put_tree(&dirs.out)?.0);
     }
     let mut list = image_entries(store, &manifest);
@@ -141,14 +147,22 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
                 uuid_seed: rootfs.to_string(),
             };
             let name = format!("rootfs.{}", opts.fs_type.name());
-            write_ext4(&list, &opts, epoch, &images.join(name)).map_err(image_err)?;
-        }
-        ImageWriter::Squashfs { compression } => {
-            write_squashfs(&list, *compression, epoch, &images.join("rootfs.squashfs"))
+            crate::image::ext4::write_ext4_with(ctx.exec, &list, &opts, epoch, &images.join(name))
                 .map_err(image_err)?;
         }
+        ImageWriter::Squashfs { compression } => {
+            crate::image::squashfs::write_squashfs_with(
+                ctx.exec,
+                &list,
+                *compression,
+                epoch,
+                &images.join("rootfs.squashfs"),
+            )
+            .map_err(image_err)?;
+        }
         ImageWriter::Ubifs { geometry } => {
-            crate::image::ubi::write_ubifs(
+            crate::image::ubi::write_ubifs_with(
+                ctx.exec,
                 &list,
                 geometry,
                 rootfs,

@@ -1,9 +1,11 @@
 //! What the code running a step receives besides its spec: the step's name
 //! and directories, the store, the log file, the output dir (for the hook
-//! variables that name it) and the jobserver its commands share. Never the
-//! option map: what a step reads is in its spec.
+//! variables that name it) and the executor its commands run through (which
+//! holds the jobserver they share). Never the
+//! option map: what a step reads is in its spec. Every process the step
+//! starts goes through `exec`.
 
-use super::StepDirs;
+use super::{Executor, StepDirs};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 
@@ -15,5 +17,5 @@ pub struct StepContext<'a> {
     pub log: PathBuf,
     /// `output/<board>`.
     pub output: &'a Path,
-    pub jobserver: &'a jobserver::Client,
+    pub exec: &'a dyn Executor,
 }

@@ -1,16 +1,25 @@
 //! Running a step's commands: the defined environment (paths into the
 //! step's own output tree, the cross toolchain, the jobserver), the work
-//! directories, and the per-step log.
+//! directories, and the per-step log. Every process started at step time
+//! goes through an [`Executor`] ([`command`]: the request and the trait;
+//! [`local`]: running it on this machine); [`Runner`] is the per-step
+//! layer over one.
+
+pub mod command;
+pub mod local;
+
+pub use command::{Cmd, ExecError, Executor, Finished, Sink, Stdin};
+pub use local::LocalExecutor;
 
 mod context;
 
 pub use context::StepContext;
 
 use crate::error::{Error, Result};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The directories of one step under `output/<board>/build/<step>/`.
 #[derive(Debug, Clone)]
@@ -63,33 +72,78 @@ pub fn remove_tree(path: &Path) -> Result<()> {
     fs::remove_dir_all(path).map_err(|e| Error::io(path, e))
 }
 
-/// A shell-command runner bound to one step: its environment and log.
+/// The executor a [`Runner`] uses: borrowed from the build, or its own
+/// local one (the [`Runner::new`] compatibility path).
+enum ExecRef<'a> {
+    Borrowed(&'a dyn Executor),
+    Local(LocalExecutor),
+}
+
+/// A shell-command runner bound to one step: its environment and log. A
+/// thin layer over an [`Executor`]: every command becomes a [`Cmd`] with
+/// the step's environment, its output appended to the step's log.
 pub struct Runner<'a> {
     pub step: String,
     pub env: Vec<(String, String)>,
     pub log_path: PathBuf,
     log: File,
-    jobserver: &'a jobserver::Client,
+    exec: ExecRef<'a>,
 }
 
 impl<'a> Runner<'a> {
+    /// A runner over a [`LocalExecutor`] passing `jobserver` to the
+    /// commands it runs with [`Runner::sh`] and [`Runner::run`].
     pub fn new(
         step: &str,
         log_path: &Path,
         env: Vec<(String, String)>,
         jobserver: &'a jobserver::Client,
     ) -> Result<Self> {
+        let exec = ExecRef::Local(LocalExecutor::new(jobserver.clone()));
+        Runner::open(step, log_path, env, exec)
+    }
+
+    /// A runner over `exec` (local, sandboxed or remote).
+    pub fn with_executor(
+        step: &str,
+        log_path: &Path,
+        env: Vec<(String, String)>,
+        exec: &'a dyn Executor,
+    ) -> Result<Self> {
+        Runner::open(step, log_path, env, ExecRef::Borrowed(exec))
+    }
+
+    fn open(
+        step: &str,
+        log_path: &Path,
+        env: Vec<(String, String)>,
+        exec: ExecRef<'a>,
+    ) -> Result<Self> {
         if let Some(parent) = log_path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let log = File::create(log_path).map_err(|e| Error::io(log_path, e))?;
+        File::create(log_path).map_err(|e| Error::io(log_path, e))?;
+        // Appending, like the commands' output, so neither overwrites the
+        // other.
+        let log = OpenOptions::new()
+            .append(true)
+            .open(log_path)
+            .map_err(|e| Error::io(log_path, e))?;
         Ok(Runner {
             step: step.to_string(),
             env,
             log_path: log_path.to_path_buf(),
             log,
-            jobserver,
+            exec,
         })
+    }
+
+    /// The executor this runner's commands go through.
+    pub fn executor(&self) -> &dyn Executor {
+        match &self.exec {
+            ExecRef::Borrowed(e) => *e,
+            ExecRef::Local(e) => e,
+        }
     }
 
     /// Append a line to the step's log.
@@ -100,33 +154,44 @@ impl<'a> Runner<'a> {
     /// Run `script` with `sh -ec` in `cwd`; output goes to the log.
     pub fn sh(&mut self, cwd: &Path, script: &str) -> Result<()> {
         self.note(&format!("[{}] {script}", cwd.display()));
-        let mut cmd = Command::new("sh");
-        cmd.arg("-ec").arg(script);
-        self.run(cwd, cmd, script)
+        let cmd = Cmd::shell(script).envs(self.env.iter().map(|(k, v)| (k, v)));
+        self.run_logged(cwd, cmd, script)
     }
 
-    /// Run a prepared command in `cwd` with the step environment.
-    pub fn run(&mut self, cwd: &Path, mut cmd: Command, what: &str) -> Result<()> {
-        cmd.current_dir(cwd)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        let out = self
-            .log
-            .try_clone()
-            .map_err(|e| Error::io(&self.log_path, e))?;
-        let err = self
-            .log
-            .try_clone()
-            .map_err(|e| Error::io(&self.log_path, e))?;
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-        self.jobserver.configure_make(&mut cmd);
-        let status = cmd
-            .status()
-            .map_err(|e| Error::Other(format!("step {}: cannot start `{what}`: {e}", self.step)))?;
-        if status.success() {
+    /// Run a prepared command in `cwd` with the step environment (the
+    /// command's own environment settings apply on top); output goes to
+    /// the log. The command is not spawned here: its program, arguments
+    /// and environment settings become a [`Cmd`] for the executor.
+    pub fn run(&mut self, cwd: &Path, cmd: Command, what: &str) -> Result<()> {
+        let cmd = Cmd::from_command(&cmd, &self.env);
+        self.run_logged(cwd, cmd, what)
+    }
+
+    /// Run `cmd` in `cwd` with the step environment (`cmd`'s own variables
+    /// apply on top), with the jobserver; output goes to the log.
+    pub fn run_cmd(&mut self, cwd: &Path, cmd: Cmd, what: &str) -> Result<()> {
+        let own = cmd.env.clone();
+        let cmd = Cmd {
+            env: Vec::new(),
+            ..cmd
+        }
+        .envs(self.env.iter().map(|(k, v)| (k, v)))
+        .envs(own);
+        self.run_logged(cwd, cmd, what)
+    }
+
+    /// Run `cmd` (its environment complete) in `cwd` with the jobserver
+    /// and output to the log; failures name the step.
+    fn run_logged(&mut self, cwd: &Path, cmd: Cmd, what: &str) -> Result<()> {
+        let cmd = cmd.cwd(cwd).log_to(&self.log_path).with_jobserver();
+        let done = self
+            .executor()
+            .run(&cmd)
+            .map_err(|e| self.cannot_start(what, e))?;
+        if done.status.success() {
             return Ok(());
         }
-        let how = match status.code() {
+        let how = match done.status.code() {
             Some(c) => format!("exit status {c}"),
             None => "killed by a signal".to_string(),
         };
@@ -136,20 +201,29 @@ impl<'a> Runner<'a> {
         )))
     }
 
+    fn cannot_start(&self, what: &str, e: ExecError) -> Error {
+        let reason = e.into_io();
+        Error::Other(format!(
+            "step {}: cannot start `{what}`: {reason}",
+            self.step
+        ))
+    }
+
     /// Run a command and return its stdout (stderr goes to the log).
     pub fn capture(&mut self, cwd: &Path, program: &str, args: &[&str]) -> Result<String> {
-        let err = self
-            .log
-            .try_clone()
-            .map_err(|e| Error::io(&self.log_path, e))?;
-        let output = Command::new(program)
+        let cmd = Cmd::new(program)
             .args(args)
-            .current_dir(cwd)
-            .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stderr(err)
-            .output()
-            .map_err(|e| Error::Other(format!("step {}: cannot run {program}: {e}", self.step)))?;
+            .cwd(cwd)
+            .stdout(Sink::Capture)
+            .stderr(Sink::Append(self.log_path.clone()));
+        let output = self.executor().run(&cmd).map_err(|e| {
+            Error::Other(format!(
+                "step {}: cannot run {program}: {}",
+                self.step,
+                e.into_io()
+            ))
+        })?;
         if !output.status.success() {
             return Err(Error::Other(format!(
                 "step {}: {program} {} failed",
@@ -188,3 +262,8 @@ pub fn log_tail(path: &Path, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+#[cfg(test)]
+pub mod testing;
+#[cfg(test)]
+mod tests;

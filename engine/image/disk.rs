@@ -6,16 +6,17 @@
 //! skipping zero blocks so the output stays sparse.
 
 use std::fmt::Write as _;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 
 pub use super::fat::FatFile;
 use super::fat::write_fat;
-use super::stage::{ImageError, find_tool, io_err, run_tool, seeded_uuid, write_atomically};
+use super::stage::write_atomically;
+use super::stage::{ImageError, find_tool, io_err, run_tool, seeded_uuid, tool_cmd};
+use crate::exec::{Executor, local::PLAIN};
 
 const SECTOR: u64 = 512;
 /// Partitions start on 1 MiB boundaries; GPT keeps 1 MiB at the end too.
@@ -237,21 +238,31 @@ pub fn write_disk(
     mtime: u32,
     out: &Path,
 ) -> Result<(), ImageError> {
+    write_disk_with(&PLAIN, layout, base, mtime, out)
+}
+
+/// [`write_disk`] with the tools run through `exec`.
+pub fn write_disk_with(
+    exec: &dyn Executor,
+    layout: &DiskLayout,
+    base: &Path,
+    mtime: u32,
+    out: &Path,
+) -> Result<(), ImageError> {
     let (placed, total) = place(out, layout)?;
     let sfdisk = find_tool(out, "sfdisk", "fdisk")?;
     let dir = tempfile::tempdir().map_err(io_err(out, "creating a scratch directory for", out))?;
-    let script = dir.path().join("sfdisk.script");
-    fs::write(&script, sfdisk_script(layout, &placed)).map_err(io_err(out, "writing", &script))?;
+    let script = sfdisk_script(layout, &placed);
     write_atomically(out, |tmp| {
         let f = File::create(tmp).map_err(io_err(out, "creating", tmp))?;
         f.set_len(total).map_err(io_err(out, "sizing", tmp))?;
         drop(f);
-        let input = File::open(&script).map_err(io_err(out, "reading", &script))?;
-        let mut cmd = Command::new(&sfdisk);
-        cmd.args(["--no-reread", "--no-tell-kernel", "--wipe", "never", "-q"])
+        let cmd = tool_cmd(&sfdisk)
+            .args(["--no-reread", "--no-tell-kernel", "--wipe", "never", "-q"])
             .arg(tmp)
-            .stdin(input);
-        run_tool(out, "sfdisk", "fdisk", &mut cmd)?;
+            .stdin_bytes(script.into_bytes())
+            .output(tmp);
+        run_tool(exec, out, "sfdisk", "fdisk", cmd)?;
         let mut disk = OpenOptions::new()
             .write(true)
             .open(tmp)
@@ -266,7 +277,8 @@ pub fn write_disk(
                 Content::Fat { label, files } => {
                     let img = dir.path().join(format!("part{i}.fat"));
                     let volume_id = seeded_uuid(&layout.seed, &format!("fat {i}"));
-                    write_fat(files, base, label, &volume_id[..8], limit, mtime, &img)?;
+                    let volid = &volume_id[..8];
+                    write_fat(exec, files, base, label, volid, limit, mtime, &img)?;
                     copy_sparse(out, &img, &mut disk, offset, limit)?;
                 }
             }

@@ -2,6 +2,40 @@
 //! read back with `sfdisk -d` and mtools; layout errors.
 
 use super::*;
+use std::fs;
+use std::process::Command;
+
+#[test]
+fn the_tools_run_through_the_given_executor() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = layout("Gpt");
+    let l = parse_layout(Path::new("layout.ron"), &text).unwrap();
+    for f in ["zImage", "board.dtb"] {
+        fs::write(dir.path().join(f), b"x").unwrap();
+    }
+    fs::write(dir.path().join("rootfs.img"), b"root").unwrap();
+    let rec = crate::exec::testing::Recording::exiting(0);
+    let out = dir.path().join("disk.img");
+    write_disk_with(&rec, &l, dir.path(), 0, &out).unwrap();
+    let seen = rec.requests();
+    let sfdisk = seen
+        .iter()
+        .find(|c| c.program().ends_with("sfdisk"))
+        .expect("sfdisk ran");
+    let crate::exec::Stdin::Bytes(script) = &sfdisk.stdin else {
+        panic!("no script on stdin: {sfdisk:?}")
+    };
+    assert!(String::from_utf8_lossy(script).starts_with("label: gpt\n"));
+    let programs: Vec<String> = seen.iter().map(|c| c.program()).collect();
+    assert!(
+        programs.iter().any(|p| p.ends_with("mkfs.vfat")),
+        "{programs:?}"
+    );
+    assert!(
+        programs.iter().any(|p| p.ends_with("mcopy")),
+        "{programs:?}"
+    );
+}
 
 fn layout(table: &str) -> String {
     format!(

@@ -4,12 +4,12 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 
 use super::entries::{compare_paths, parent_of, path_problem};
-use super::stage::{ImageError, find_tool, io_err, run_tool};
+use super::stage::{ImageError, find_tool, io_err, run_tool, tool_cmd};
+use crate::exec::Executor;
 
 /// One file to put in a FAT filesystem.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -24,8 +24,11 @@ pub struct FatFile {
 /// Makes a FAT filesystem of `size` bytes at `img` holding `files` (host
 /// paths relative to `base`), labelled `label`, with volume id `volid` (8
 /// hex digits) and every timestamp `mtime`. Errors name `img`. Needs
-/// `mkfs.vfat` (Debian package `dosfstools`) and `mmd`/`mcopy` (`mtools`).
+/// `mkfs.vfat` (Debian package `dosfstools`) and `mmd`/`mcopy` (`mtools`),
+/// which run through `exec`.
+#[allow(clippy::too_many_arguments)]
 pub fn write_fat(
+    exec: &dyn Executor,
     files: &[FatFile],
     base: &Path,
     label: &str,
@@ -44,14 +47,12 @@ pub fn write_fat(
     f.set_len(size).map_err(io_err(image, "sizing", img))?;
     drop(f);
     let epoch = mtime.to_string();
-    let mut cmd = Command::new(mkfs);
-    cmd.args(["--invariant", "-i", volid, "-n", label]).arg(img);
-    run_tool(
-        image,
-        "mkfs.vfat",
-        "dosfstools",
-        cmd.env("SOURCE_DATE_EPOCH", &epoch),
-    )?;
+    let cmd = tool_cmd(&mkfs)
+        .args(["--invariant", "-i", volid, "-n", label])
+        .arg(img)
+        .env("SOURCE_DATE_EPOCH", &epoch)
+        .output(img);
+    run_tool(exec, image, "mkfs.vfat", "dosfstools", cmd)?;
     let mut dests: Vec<&str> = Vec::new();
     let mut dirs: Vec<String> = Vec::new();
     for f in files {
@@ -78,11 +79,14 @@ pub fn write_fat(
     }
     dirs.sort_by(|a, b| compare_paths(a, b));
     let mtools = |tool: &Path, name: &str, args: &[&std::ffi::OsStr]| {
-        let mut cmd = Command::new(tool);
-        cmd.arg("-i").arg(img).args(args);
-        cmd.env("SOURCE_DATE_EPOCH", &epoch)
-            .env("MTOOLS_SKIP_CHECK", "1");
-        run_tool(image, name, "mtools", &mut cmd).map(|_| ())
+        let cmd = tool_cmd(tool)
+            .arg("-i")
+            .arg(img)
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", &epoch)
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .output(img);
+        run_tool(exec, image, name, "mtools", cmd).map(|_| ())
     };
     for d in &dirs {
         mtools(&mmd, "mmd", &[format!("::/{d}").as_ref()])?;

@@ -13,11 +13,11 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use super::entries::{EntryKind, ImageEntry};
 use super::stage::{ImageError, entry_err, find_tool, io_err, run_tool, stage_tree};
-use super::stage::{validate, write_atomically};
+use super::stage::{tool_cmd, validate, write_atomically};
+use crate::exec::{Executor, local::PLAIN};
 
 const SQUASHFS_TOOLS: &str = "squashfs-tools";
 
@@ -79,6 +79,17 @@ pub fn write_squashfs(
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
+    write_squashfs_with(&PLAIN, entries, compression, mtime, path)
+}
+
+/// [`write_squashfs`] with `mksquashfs` run through `exec`.
+pub fn write_squashfs_with(
+    exec: &dyn Executor,
+    entries: &[ImageEntry],
+    compression: SquashfsCompression,
+    mtime: u32,
+    path: &Path,
+) -> Result<(), ImageError> {
     validate(path, entries)?;
     let mksquashfs = find_tool(path, "mksquashfs", SQUASHFS_TOOLS)?;
     let dir =
@@ -90,8 +101,8 @@ pub fn write_squashfs(
     fs::write(&pseudo, pseudo_file(path, entries)?).map_err(io_err(path, "writing", &pseudo))?;
     let time = mtime.to_string();
     write_atomically(path, |tmp| {
-        let mut cmd = Command::new(&mksquashfs);
-        cmd.arg(&root)
+        let cmd = tool_cmd(&mksquashfs)
+            .arg(&root)
             .arg(tmp)
             .args(["-noappend", "-quiet", "-no-progress", "-no-xattrs"])
             .args(["-reproducible", "-processors", "1"])
@@ -100,8 +111,11 @@ pub fn write_squashfs(
             .args(["-root-mode", "755", "-root-uid", "0", "-root-gid", "0"])
             .arg("-pf")
             .arg(&pseudo)
-            .env_remove("SOURCE_DATE_EPOCH");
-        let out = run_tool(path, "mksquashfs", SQUASHFS_TOOLS, &mut cmd)?;
+            .env_remove("SOURCE_DATE_EPOCH")
+            .input(&root)
+            .input(&pseudo)
+            .output(tmp);
+        let out = run_tool(exec, path, "mksquashfs", SQUASHFS_TOOLS, cmd)?;
         // mksquashfs only warns about pseudo lines it cannot apply.
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stderr.contains("Ignoring") || stderr.contains("not found") {
@@ -120,6 +134,7 @@ pub fn write_squashfs(
 mod tests {
     use super::*;
     use crate::image::stage::sample_entries;
+    use std::process::Command;
 
     #[test]
     fn unsquashfs_lists_owners_modes_devices_and_output_is_reproducible() {

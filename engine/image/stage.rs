@@ -9,12 +9,14 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+
+use crate::exec::{Cmd, Executor};
 
 use super::entries::{EntryKind, FileData, ImageEntry, MAX_MAJOR, MAX_MINOR, MODE_MASK};
 use super::entries::{parent_of, path_problem};
 pub use super::tool::{
-    ImageError, entry_err, find_tool, io_err, run_tool, seeded_uuid, temp_beside, write_atomically,
+    ImageError, entry_err, find_tool, io_err, run_tool, seeded_uuid, temp_beside, tool_cmd,
+    write_atomically,
 };
 
 /// Checks what every writer relies on: valid unique paths, each parent an
@@ -154,20 +156,16 @@ pub enum Staging {
 }
 
 impl Staging {
-    /// Probes once per call: root, else whether `unshare -r true` works.
-    pub fn detect() -> Staging {
+    /// Probes once per call: root, else whether `unshare -r true` works
+    /// (run through `exec`).
+    pub fn detect(exec: &dyn Executor) -> Staging {
         // SAFETY: geteuid/getegid cannot fail and touch no memory.
         let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
         if uid == 0 {
             return Staging::Root;
         }
-        let works = Command::new("unshare")
-            .args(["-r", "true"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
+        let probe = Cmd::new("unshare").args(["-r", "true"]).inherit_env();
+        let works = exec.run(&probe).is_ok_and(|done| done.status.success());
         if works {
             Staging::UserNamespace
         } else {
@@ -183,14 +181,13 @@ impl Staging {
         }
     }
 
-    /// A command for `tool`, wrapped in `unshare -r` when that is the mode.
-    pub fn command(self, tool: &Path) -> Command {
+    /// The request for `tool` (see [`tool_cmd`]), wrapped in `unshare -r`
+    /// when that is the mode.
+    pub fn command(self, tool: &Path) -> Cmd {
         if self == Staging::UserNamespace {
-            let mut c = Command::new("unshare");
-            c.args(["-r", "--"]).arg(tool);
-            c
+            tool_cmd(Path::new("unshare")).args(["-r", "--"]).arg(tool)
         } else {
-            Command::new(tool)
+            tool_cmd(tool)
         }
     }
 }

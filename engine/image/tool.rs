@@ -1,15 +1,16 @@
 //! What the tool-driven image writers share for talking to the outside:
 //! the [`ImageError`] they report, the write-to-temp then rename of output
 //! files, finding and running host tools (naming the Debian package to
-//! install when one is missing, and the stderr tail when one fails), and
+//! install when one is missing, and the stderr tail when one fails; every
+//! tool runs through an [`Executor`]), and
 //! the fixed identifiers (UUIDs, volume ids) derived from a seed string.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use super::entries::ImageEntry;
+use crate::exec::{Cmd, Executor, Finished};
 
 /// How many trailing lines of a failed tool's stderr an error keeps.
 const STDERR_TAIL_LINES: usize = 15;
@@ -137,26 +138,32 @@ pub fn find_tool(image: &Path, tool: &str, package: &'static str) -> Result<Path
         })
 }
 
-/// Runs `cmd` (whose program is `tool`, from Debian package `package`) to
-/// completion with stdout and stderr captured; a missing program or a
-/// non-zero exit becomes an error naming the image and the tool.
+/// The request for host tool `tool` (a path from [`find_tool`]), with
+/// forge's environment as the tools have always seen it.
+pub fn tool_cmd(tool: &Path) -> Cmd {
+    Cmd::new(tool).inherit_env()
+}
+
+/// Runs `cmd` (whose program is `tool`, from Debian package `package`)
+/// through `exec` to completion with stdout and stderr captured; a missing
+/// program or a non-zero exit becomes an error naming the image and the
+/// tool.
 pub fn run_tool(
+    exec: &dyn Executor,
     image: &Path,
     tool: &str,
     package: &'static str,
-    cmd: &mut Command,
-) -> Result<Output, ImageError> {
-    // `output()` gives the child an empty stdin unless the caller set one.
-    let out = cmd.output();
-    let out = match out {
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+    cmd: Cmd,
+) -> Result<Finished, ImageError> {
+    let out = match exec.run(&cmd.capture_all()) {
+        Err(err) if err.is_not_found() => {
             return Err(ImageError::ToolMissing {
                 image: image.into(),
                 tool: tool.into(),
                 package,
             });
         }
-        Err(err) => return Err(io_err(image, "running", Path::new(tool))(err)),
+        Err(err) => return Err(io_err(image, "running", Path::new(tool))(err.into_io())),
         Ok(out) => out,
     };
     if out.status.success() {
@@ -206,12 +213,10 @@ mod tests {
             err.to_string(),
             "out/rootfs.img: `forge-no-such-tool` is not installed (install the Debian package `some-package`)"
         );
-        let mut cmd = Command::new("sh");
-        cmd.args([
-            "-c",
-            "for i in $(seq 1 30); do echo line$i >&2; done; exit 3",
-        ]);
-        let err = run_tool(img, "sh", "dash", &mut cmd)
+        let cmd =
+            Cmd::shell("for i in $(seq 1 30); do echo line$i >&2; done; exit 3").inherit_env();
+        let exec = &crate::exec::local::PLAIN;
+        let err = run_tool(exec, img, "sh", "dash", cmd)
             .unwrap_err()
             .to_string();
         assert!(
@@ -219,6 +224,9 @@ mod tests {
             "{err}"
         );
         assert!(err.ends_with("line30") && !err.contains("line15"), "{err}");
+        let gone = Cmd::new("forge-no-such-tool").inherit_env();
+        let err = run_tool(exec, img, "forge-no-such-tool", "pkg", gone).unwrap_err();
+        assert!(err.to_string().contains("is not installed"), "{err}");
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use super::entries::{EntryKind, ImageEntry};
 use super::stage::{ImageError, entry_err, find_tool, io_err, needs_fixup, run_tool};
-use super::stage::{seeded_uuid, stage_tree, validate, write_atomically};
+use super::stage::{seeded_uuid, stage_tree, tool_cmd, validate, write_atomically};
+use crate::exec::{Executor, local::PLAIN};
 
 const MTD_UTILS: &str = "mtd-utils";
 const NODE_MAGIC: u32 = 0x0610_1831;
@@ -158,6 +158,18 @@ pub fn write_ubifs(
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
+    write_ubifs_with(&PLAIN, entries, geometry, uuid_seed, mtime, path)
+}
+
+/// [`write_ubifs`] with `mkfs.ubifs` run through `exec`.
+pub fn write_ubifs_with(
+    exec: &dyn Executor,
+    entries: &[ImageEntry],
+    geometry: &UbiGeometry,
+    uuid_seed: &str,
+    mtime: u32,
+    path: &Path,
+) -> Result<(), ImageError> {
     validate(path, entries)?;
     let mkfs = find_tool(path, "mkfs.ubifs", MTD_UTILS)?;
     let dir =
@@ -170,23 +182,26 @@ pub fn write_ubifs(
     let g = geometry;
     let uuid = seeded_uuid_bytes(path, uuid_seed)?;
     write_atomically(path, |tmp| {
-        let mut cmd = Command::new(&mkfs);
-        cmd.arg("-r")
+        let cmd = tool_cmd(&mkfs)
+            .arg("-r")
             .arg(&root)
             .arg("-o")
             .arg(tmp)
             .arg("-D")
-            .arg(&table);
-        cmd.args([
-            "-U",
-            "-y",
-            "-m",
-            &g.min_io_size.to_string(),
-            "-e",
-            &g.leb_size.to_string(),
-        ]);
-        cmd.args(["-c", &g.max_leb_count.to_string()]);
-        run_tool(path, "mkfs.ubifs", MTD_UTILS, &mut cmd)?;
+            .arg(&table)
+            .args([
+                "-U",
+                "-y",
+                "-m",
+                &g.min_io_size.to_string(),
+                "-e",
+                &g.leb_size.to_string(),
+            ])
+            .args(["-c", &g.max_leb_count.to_string()])
+            .input(&root)
+            .input(&table)
+            .output(tmp);
+        run_tool(exec, path, "mkfs.ubifs", MTD_UTILS, cmd)?;
         let mut img = fs::read(tmp).map_err(io_err(path, "reading", tmp))?;
         pin_ubifs(&mut img, g.leb_size as usize, &uuid, mtime).map_err(|reason| {
             ImageError::ToolFailed {
@@ -224,6 +239,18 @@ pub fn write_ubi(
     uuid_seed: &str,
     path: &Path,
 ) -> Result<(), ImageError> {
+    write_ubi_with(&PLAIN, ubifs, geometry, volume_name, uuid_seed, path)
+}
+
+/// [`write_ubi`] with `ubinize` run through `exec`.
+pub fn write_ubi_with(
+    exec: &dyn Executor,
+    ubifs: &Path,
+    geometry: &UbiGeometry,
+    volume_name: &str,
+    uuid_seed: &str,
+    path: &Path,
+) -> Result<(), ImageError> {
     if volume_name.is_empty()
         || volume_name.len() > 127
         || !volume_name
@@ -250,25 +277,26 @@ pub fn write_ubi(
     let seq = u32::from_le_bytes([uuid[0], uuid[1], uuid[2], uuid[3]]) & 0x7fff_ffff;
     let g = geometry;
     write_atomically(path, |tmp| {
-        let mut cmd = Command::new(&ubinize);
-        cmd.arg("-o").arg(tmp);
-        cmd.args([
-            "-m",
-            &g.min_io_size.to_string(),
-            "-p",
-            &g.peb_size.to_string(),
-        ]);
-        cmd.args([
-            "-s",
-            &g.sub_page_size.to_string(),
-            "-Q",
-            &seq.max(1).to_string(),
-        ]);
+        let mut cmd = tool_cmd(&ubinize)
+            .arg("-o")
+            .arg(tmp)
+            .args([
+                "-m",
+                &g.min_io_size.to_string(),
+                "-p",
+                &g.peb_size.to_string(),
+            ])
+            .args([
+                "-s",
+                &g.sub_page_size.to_string(),
+                "-Q",
+                &seq.max(1).to_string(),
+            ]);
         if let Some(off) = g.vid_hdr_offset {
-            cmd.args(["-O", &off.to_string()]);
+            cmd = cmd.args(["-O", &off.to_string()]);
         }
-        cmd.arg(&ini);
-        run_tool(path, "ubinize", MTD_UTILS, &mut cmd).map(|_| ())
+        let cmd = cmd.arg(&ini).input(&ini).input(ubifs).output(tmp);
+        run_tool(exec, path, "ubinize", MTD_UTILS, cmd).map(|_| ())
     })
 }
 
@@ -282,17 +310,40 @@ pub fn write_ubifs_ubi(
     mtime: u32,
     path: &Path,
 ) -> Result<(), ImageError> {
+    write_ubifs_ubi_with(
+        &PLAIN,
+        entries,
+        geometry,
+        volume_name,
+        uuid_seed,
+        mtime,
+        path,
+    )
+}
+
+/// [`write_ubifs_ubi`] with the tools run through `exec`.
+pub fn write_ubifs_ubi_with(
+    exec: &dyn Executor,
+    entries: &[ImageEntry],
+    geometry: &UbiGeometry,
+    volume_name: &str,
+    uuid_seed: &str,
+    mtime: u32,
+    path: &Path,
+) -> Result<(), ImageError> {
     let dir =
         tempfile::tempdir().map_err(io_err(path, "creating a staging directory for", path))?;
     let ubifs = dir.path().join("volume.ubifs");
-    write_ubifs(entries, geometry, uuid_seed, mtime, &ubifs).map_err(|e| e.for_image(path))?;
-    write_ubi(&ubifs, geometry, volume_name, uuid_seed, path)
+    write_ubifs_with(exec, entries, geometry, uuid_seed, mtime, &ubifs)
+        .map_err(|e| e.for_image(path))?;
+    write_ubi_with(exec, &ubifs, geometry, volume_name, uuid_seed, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::image::stage::sample_entries;
+    use std::process::Command;
 
     fn geometry() -> UbiGeometry {
         UbiGeometry {

@@ -5,7 +5,7 @@
 //! scheduler drives it through [`Work`].
 
 use crate::error::{Error, Result};
-use crate::exec::{StepContext, StepDirs};
+use crate::exec::{LocalExecutor, StepContext, StepDirs};
 use crate::key::Inputs;
 use crate::key::digest::StatCache;
 use crate::load::config::Value;
@@ -36,6 +36,8 @@ pub struct Build<'a> {
     /// Packages whose source is a local tree (OVERRIDE_SRCDIR).
     pub overrides: BTreeMap<String, PathBuf>,
     pub jobserver: jobserver::Client,
+    /// The one door every step's processes go through.
+    pub executor: LocalExecutor,
     /// Re-run these steps even when their key is cached.
     pub force: Vec<usize>,
     keys: Mutex<Vec<Option<(String, Inputs)>>>,
@@ -90,6 +92,7 @@ impl<'a> Build<'a> {
             stats,
             dl_dir,
             overrides,
+            executor: LocalExecutor::new(jobserver.clone()),
             jobserver,
             force: Vec::new(),
             keys: Mutex::new(vec![None; n]),
@@ -187,7 +190,7 @@ impl<'a> Build<'a> {
             dirs: StepDirs::new(&self.output.join("build"), name),
             log: self.output.join("logs").join(format!("{name}.log")),
             output: &self.output,
-            jobserver: &self.jobserver,
+            exec: &self.executor,
         }
     }
 }

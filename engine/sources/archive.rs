@@ -2,7 +2,7 @@
 //!
 //! This module owns format detection (file-name suffix, then magic bytes),
 //! in-process decompression (gzip, xz, bzip2, zstd), `.deb` handling through
-//! Debian's own `dpkg-deb`, and the all-or-nothing install of the result:
+//! Debian's own `dpkg-deb` (run through an executor), and the all-or-nothing install of the result:
 //! everything is unpacked into a fresh temporary directory next to `dest`
 //! and only moved into place when the whole archive was accepted. The
 //! entry-by-entry safety rules live in [`unpack`].
@@ -14,11 +14,12 @@ mod unpack;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
 use thiserror::Error;
+
+use crate::exec::{Cmd, Executor, Sink, local::PLAIN};
 
 /// What an extraction did besides writing files, for the caller to report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -129,6 +130,16 @@ pub fn extract(
     dest: &Path,
     strip_components: usize,
 ) -> Result<ExtractReport, ArchiveError> {
+    extract_with(&PLAIN, archive, dest, strip_components)
+}
+
+/// [`extract`] with `dpkg-deb` (for `.deb` archives) run through `exec`.
+pub fn extract_with(
+    exec: &dyn Executor,
+    archive: &Path,
+    dest: &Path,
+    strip_components: usize,
+) -> Result<ExtractReport, ArchiveError> {
     let format = detect_format(archive)?;
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -149,7 +160,7 @@ pub fn extract(
         .tempdir_in(&parent)
         .map_err(|e| write_err(&parent, e))?;
     let report = match format {
-        Format::Deb => extract_deb(archive, tmp.path(), strip_components)?,
+        Format::Deb => extract_deb(exec, archive, tmp.path(), strip_components)?,
         _ => {
             let file = File::open(archive).map_err(|e| ArchiveError::Open {
                 path: archive.to_path_buf(),
@@ -301,63 +312,51 @@ impl Read for PipelinedReader {
     }
 }
 
-/// Stream `dpkg-deb --fsys-tarfile` through the checked tar unpacker.
-fn extract_deb(archive: &Path, root: &Path, strip: usize) -> Result<ExtractReport, ArchiveError> {
-    let mut child = Command::new("dpkg-deb")
+/// Unpack a `.deb`'s data through the checked tar unpacker: `dpkg-deb
+/// --fsys-tarfile` writes the tar to a scratch file beside `root` (an
+/// output the executor can hand back, where a pipe could not cross a
+/// sandbox or a remote executor), then the file is unpacked.
+fn extract_deb(
+    exec: &dyn Executor,
+    archive: &Path,
+    root: &Path,
+    strip: usize,
+) -> Result<ExtractReport, ArchiveError> {
+    let parent = root.parent().unwrap_or(Path::new("."));
+    let scratch = tempfile::Builder::new()
+        .prefix(".deb-data-")
+        .tempfile_in(parent)
+        .map_err(|source| ArchiveError::Write {
+            archive: archive.to_path_buf(),
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    let tar = scratch.path().to_path_buf();
+    let cmd = Cmd::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(archive)
+        .inherit_env()
         .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| ArchiveError::DpkgDebSpawn {
-            archive: archive.to_path_buf(),
-            source: e,
-        })?;
-    let stderr_thread = child.stderr.take().map(|mut err| {
-        thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
-            text
-        })
-    });
-    let result = match child.stdout.take() {
-        Some(out) => {
-            let mut out = BufReader::new(out);
-            let r = unpack::unpack(&mut out, root, archive, strip);
-            // Drain the tar's trailing padding so dpkg-deb does not die of
-            // SIGPIPE after a successful unpack.
-            if r.is_ok() {
-                let _ = io::copy(&mut out, &mut io::sink());
-            }
-            r
-        }
-        None => Err(ArchiveError::DpkgDeb {
-            archive: archive.to_path_buf(),
-            status: "no output pipe".into(),
-            stderr: String::new(),
-        }),
-    };
-    // stdout is closed by now, so dpkg-deb cannot block on a full pipe.
-    let status = child.wait();
-    let stderr = stderr_thread
-        .and_then(|t| t.join().ok())
-        .unwrap_or_default();
-    let failed = |status: String| ArchiveError::DpkgDeb {
+        .input(archive)
+        .output(&tar)
+        .stdout(Sink::File(tar.clone()))
+        .stderr(Sink::Capture);
+    let done = exec.run(&cmd).map_err(|e| ArchiveError::DpkgDebSpawn {
         archive: archive.to_path_buf(),
-        status,
-        stderr: stderr.trim().to_string(),
-    };
-    match (result, status) {
-        (Ok(report), Ok(s)) if s.success() => Ok(report),
-        // Our refusal is more precise than dpkg-deb dying of a closed pipe.
-        (Err(e), _) if !matches!(e, ArchiveError::Corrupt { .. }) => Err(e),
-        // A truncated stream is better explained by dpkg-deb's own message.
-        (_, Ok(s)) if !s.success() => Err(failed(s.to_string())),
-        (_, Err(e)) => Err(failed(e.to_string())),
-        (result, Ok(_)) => result,
+        source: e.into_io(),
+    })?;
+    if !done.status.success() {
+        return Err(ArchiveError::DpkgDeb {
+            archive: archive.to_path_buf(),
+            status: done.status.to_string(),
+            stderr: String::from_utf8_lossy(&done.stderr).trim().to_string(),
+        });
     }
+    let file = File::open(&tar).map_err(|e| ArchiveError::Open {
+        path: tar.clone(),
+        source: e,
+    })?;
+    unpack::unpack(BufReader::new(file), root, archive, strip)
 }
 
 /// Move the fully extracted temporary tree into `dest`.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-pub use deb::{Published, fetch_deb, resolve_deb};
+pub use deb::{Published, fetch_deb, fetch_deb_with, resolve_deb, resolve_deb_with};
 
 /// One failed try of one URL, for the final report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,16 +4,24 @@
 //! configuration-only change, overridden packages).
 
 use crate::error::{Error, Result};
-use crate::exec::{Runner, remove_tree};
+use crate::exec::{Cmd, Executor, Runner, Sink, local::PLAIN, remove_tree};
 use crate::load::recipe::locate_in;
 use crate::spec::{PackageSpec, SourceId};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Fetch the package's source into `dl_dir/<name>/` if needed; returns the
 /// archive or tree to unpack (nothing for `None` and overridden sources).
 pub fn fetch(spec: &PackageSpec, dl_dir: &Path) -> Result<Option<PathBuf>> {
+    fetch_with(&PLAIN, spec, dl_dir)
+}
+
+/// [`fetch`] with apt run through `exec`.
+pub fn fetch_with(
+    exec: &dyn Executor,
+    spec: &PackageSpec,
+    dl_dir: &Path,
+) -> Result<Option<PathBuf>> {
     let dl = dl_dir.join(&spec.name);
     match &spec.source {
         SourceId::None | SourceId::Override { .. } => Ok(None),
@@ -30,7 +38,8 @@ pub fn fetch(spec: &PackageSpec, dl_dir: &Path) -> Result<Option<PathBuf>> {
             arch,
             version,
             ..
-        } => Ok(Some(crate::sources::fetch::fetch_deb(
+        } => Ok(Some(crate::sources::fetch::fetch_deb_with(
+            exec,
             package,
             arch,
             version.as_deref(),
@@ -71,7 +80,9 @@ pub fn prepare(
     fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
     if let Some(input) = fetch(spec, dl_dir)? {
         if input.is_dir() {
-            copy_tree(&input, src)?;
+            let log = Sink::Append(runner.log_path.clone());
+            let cp = Cmd::new("cp").envs(runner.env.iter().map(|(k, v)| (k, v)));
+            copy_tree_as(runner.executor(), cp.stderr(log), &input, src)?;
         } else {
             runner.note(&format!("extracting {}", input.display()));
             let report = crate::sources::archive::extract(&input, src, spec.strip_components)?;
@@ -83,11 +94,14 @@ pub fn prepare(
         }
     }
     for patch in &spec.patches {
-        let mut cmd = Command::new("patch");
-        cmd.args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
-            .arg(&patch.path);
+        let cmd = Cmd::new("patch")
+            .args(["-p1", "--fuzz=0", "--no-backup-if-mismatch", "-i"])
+            .arg(&patch.path)
+            .input(&patch.path)
+            .input(src)
+            .output(src);
         runner
-            .run(src, cmd, &format!("patch -p1 -i {}", patch.path.display()))
+            .run_cmd(src, cmd, &format!("patch -p1 -i {}", patch.path.display()))
             .map_err(|_| {
                 let text = fs::read_to_string(&spec.recipe_file).unwrap_or_default();
                 let location = locate_in(&spec.recipe_file, &text, &format!("\"{}\"", patch.name));
@@ -100,15 +114,26 @@ pub fn prepare(
     fs::write(&marker, origin).map_err(|e| Error::io(&marker, e))
 }
 
-/// Copy a tree (files, dirs, symlinks; modes kept).
+/// Copy a tree (files, dirs, symlinks; modes kept) with `cp -a`, which
+/// sees forge's environment and writes its complaints to stderr.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let status = Command::new("cp")
+    let cp = Cmd::new("cp").inherit_env().stderr(Sink::Capture);
+    copy_tree_as(&PLAIN, cp, from, to)
+}
+
+/// [`copy_tree`] run through `exec` as `cp` (its program, environment and
+/// sinks; the arguments are added here).
+pub fn copy_tree_as(exec: &dyn Executor, cp: Cmd, from: &Path, to: &Path) -> Result<()> {
+    let cmd = cp
         .arg("-a")
         .arg(format!("{}/.", from.display()))
         .arg(to)
-        .status()
-        .map_err(|e| Error::Other(format!("cannot run cp: {e}")))?;
-    if status.success() {
+        .input(from)
+        .output(to);
+    let done = exec
+        .run(&cmd)
+        .map_err(|e| Error::Other(format!("cannot run cp: {}", e.into_io())))?;
+    if done.status.success() {
         Ok(())
     } else {
         Err(Error::Other(format!(

@@ -7,6 +7,9 @@
 //! `tmp/`. Every insert is written to `tmp/` and renamed into place, so a
 //! killed build never leaves a half entry.
 
+mod cache;
+pub use cache::{ActionCache, ContentStore, Tiered, blob_digests};
+
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -47,7 +47,7 @@ impl Build<'_> {
         let dirs = StepDirs::new(&self.output.join("build"), name);
         dirs.fresh_out()?;
         let log = self.output.join("logs").join(format!("{name}-config.log"));
-        let mut runner = Runner::new(name, &log, step_env(spec, &dirs), &self.jobserver)?;
+        let mut runner = Runner::with_executor(name, &log, step_env(spec, &dirs), &self.executor)?;
         source::prepare(spec, &self.dl_dir, &dirs.src, true, &mut runner)?;
         Ok(StepCtx { spec, dirs, runner })
     }
@@ -60,7 +60,8 @@ impl Build<'_> {
     ) -> Result<String> {
         let dirs = ctx.dirs;
         dirs.fresh_out()?;
-        let mut runner = Runner::new(&spec.name, &ctx.log, step_env(spec, &dirs), ctx.jobserver)?;
+        let mut runner =
+            Runner::with_executor(&spec.name, &ctx.log, step_env(spec, &dirs), ctx.exec)?;
         // The sysroot holds the staging trees of everything this step reads.
         let sysroot = dirs.base.join("sysroot");
         crate::exec::remove_tree(&sysroot)?;

@@ -1,16 +1,17 @@
 //! Fetching Debian binary packages (any configured architecture) with
 //! Debian's own tools: `apt-cache show` for the version and the archive's
 //! published sha256, `apt-get download` for the file, our own sha256 check
-//! before the package takes its final name.
+//! before the package takes its final name. apt runs through an
+//! [`Executor`].
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
 use super::{FetchError, parse_sha256, reuse_verified, sha256_file};
+use crate::exec::{Cmd, Executor, Finished, local::PLAIN};
 
 /// How many times `apt-get download` is tried before giving up.
 const TRIES: u32 = 3;
@@ -30,12 +31,22 @@ pub fn resolve_deb(
     arch: &str,
     version: Option<&str>,
 ) -> Result<Published, FetchError> {
+    resolve_deb_with(&PLAIN, package, arch, version)
+}
+
+/// [`resolve_deb`] with `apt-cache` run through `exec`.
+pub fn resolve_deb_with(
+    exec: &dyn Executor,
+    package: &str,
+    arch: &str,
+    version: Option<&str>,
+) -> Result<Published, FetchError> {
     let query = match version {
         Some(v) => format!("{package}:{arch}={v}"),
         None => format!("{package}:{arch}"),
     };
     check_spec(&query, package, arch, version)?;
-    apt_cache_show(&query).map_err(|e| unknown_hint(e, package, arch, version))
+    apt_cache_show(exec, &query).map_err(|e| unknown_hint(exec, e, package, arch, version))
 }
 
 /// Download the Debian package `package` for architecture `arch` (the
@@ -48,12 +59,24 @@ pub fn fetch_deb(
     version: Option<&str>,
     dest_dir: &Path,
 ) -> Result<PathBuf, FetchError> {
+    fetch_deb_with(&PLAIN, package, arch, version, dest_dir)
+}
+
+/// [`fetch_deb`] with apt run through `exec`.
+pub fn fetch_deb_with(
+    exec: &dyn Executor,
+    package: &str,
+    arch: &str,
+    version: Option<&str>,
+    dest_dir: &Path,
+) -> Result<PathBuf, FetchError> {
     let query = match version {
         Some(v) => format!("{package}:{arch}={v}"),
         None => format!("{package}:{arch}"),
     };
     check_spec(&query, package, arch, version)?;
-    let published = apt_cache_show(&query).map_err(|e| unknown_hint(e, package, arch, version))?;
+    let published =
+        apt_cache_show(exec, &query).map_err(|e| unknown_hint(exec, e, package, arch, version))?;
     let want = parse_sha256(&published.sha256).map_err(|_| FetchError::AptField {
         spec: query.clone(),
         field: "valid SHA256",
@@ -92,7 +115,7 @@ pub fn fetch_deb(
             thread::sleep(Duration::from_secs(u64::from(attempt - 1) * 2));
         }
         clear_dir(work.path())?;
-        let got = match apt_get_download(&spec, work.path(), as_root) {
+        let got = match apt_get_download(exec, &spec, work.path(), as_root) {
             Ok(deb) => deb,
             Err(failure) => {
                 last = failure;
@@ -156,15 +179,22 @@ fn check_spec(
     Ok(())
 }
 
-fn run(tool: &'static str, cmd: &mut Command) -> Result<Output, FetchError> {
-    cmd.env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| FetchError::ToolSpawn { tool, source })
+/// The request for apt tool `tool`: forge's environment, C locale.
+fn apt(tool: &'static str) -> Cmd {
+    Cmd::new(tool).inherit_env().env("LC_ALL", "C")
 }
 
-fn apt_cache_show(query: &str) -> Result<Published, FetchError> {
-    let out = run("apt-cache", Command::new("apt-cache").args(["show", query]))?;
+/// Runs `cmd` (apt tool `tool`) through `exec`, both outputs captured.
+fn run(exec: &dyn Executor, tool: &'static str, cmd: Cmd) -> Result<Finished, FetchError> {
+    exec.run(&cmd.capture_all())
+        .map_err(|e| FetchError::ToolSpawn {
+            tool,
+            source: e.into_io(),
+        })
+}
+
+fn apt_cache_show(exec: &dyn Executor, query: &str) -> Result<Published, FetchError> {
+    let out = run(exec, "apt-cache", apt("apt-cache").args(["show", query]))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() || text.trim().is_empty() {
         return Err(FetchError::AptUnknown {
@@ -181,13 +211,19 @@ fn apt_cache_show(query: &str) -> Result<Published, FetchError> {
 
 /// Say what to do about an unknown package: a missing version of a known
 /// package, or (most likely) an architecture apt was never told about.
-fn unknown_hint(err: FetchError, package: &str, arch: &str, version: Option<&str>) -> FetchError {
+fn unknown_hint(
+    exec: &dyn Executor,
+    err: FetchError,
+    package: &str,
+    arch: &str,
+    version: Option<&str>,
+) -> FetchError {
     let FetchError::AptUnknown { spec, detail, .. } = err else {
         return err;
     };
     let any = format!("{package}:{arch}");
     let hint = match version {
-        Some(v) if apt_cache_show(&any).is_ok() => format!(
+        Some(v) if apt_cache_show(exec, &any).is_ok() => format!(
             "version {v} is not available; `apt-cache policy {any}` lists those that are \
              (or add a source that has it and run `apt-get update`)"
         ),
@@ -227,13 +263,18 @@ fn parse_first_stanza(text: &str) -> Result<Published, &'static str> {
 
 /// One `apt-get download` into `work`; the downloaded `.deb` or the
 /// (reason, stderr tail) of the failure.
-fn apt_get_download(spec: &str, work: &Path, as_root: bool) -> Result<PathBuf, (String, String)> {
-    let mut cmd = Command::new("apt-get");
+fn apt_get_download(
+    exec: &dyn Executor,
+    spec: &str,
+    work: &Path,
+    as_root: bool,
+) -> Result<PathBuf, (String, String)> {
+    let mut cmd = apt("apt-get");
     if as_root {
-        cmd.args(["-o", "APT::Sandbox::User=root"]);
+        cmd = cmd.args(["-o", "APT::Sandbox::User=root"]);
     }
-    cmd.args(["-q", "download", spec]).current_dir(work);
-    let out = run("apt-get", &mut cmd).map_err(|e| (e.to_string(), String::new()))?;
+    let cmd = cmd.args(["-q", "download", spec]).cwd(work).output(work);
+    let out = run(exec, "apt-get", cmd).map_err(|e| (e.to_string(), String::new()))?;
     let stderr = tail(&String::from_utf8_lossy(&out.stderr), 10);
     if !out.status.success() {
         return Err((format!("apt-get exited with {}", out.status), stderr));
