@@ -27,7 +27,7 @@ pub fn disk_step(spec: &DiskSpec, parts: &[(String, String)], ctx: &StepContext)
     fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
     let mut owner: BTreeMap<String, &str> = BTreeMap::new();
     for (name, digest) in parts {
-        let manifest = store.manifest(digest)?;
+        let manifest = store.get_manifest(digest)?;
         for e in manifest.subtree("images") {
             if matches!(e.kind, EntryKind::Dir { .. }) {
                 continue;

@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::exec::{Runner, StepContext, base_env};
 use crate::spec::HookSpec;
-use crate::store::{EntryKind, Manifest, Store};
+use crate::store::{ContentStore, EntryKind, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -63,11 +63,11 @@ pub fn run_scripts(
 }
 
 /// Materialize the `host/` parts of `outputs` into `dest`.
-pub fn host_tree(store: &Store, outputs: &[String], dest: &Path) -> Result<()> {
+pub fn host_tree(store: &dyn ContentStore, outputs: &[String], dest: &Path) -> Result<()> {
     crate::exec::remove_tree(dest)?;
     std::fs::create_dir_all(dest).map_err(|e| crate::error::Error::io(dest, e))?;
     for out in outputs {
-        store.materialize(&store.manifest(out)?, "host", dest)?;
+        store.materialize(&store.get_manifest(out)?, "host", dest)?;
     }
     Ok(())
 }
@@ -86,7 +86,7 @@ pub fn post_image_step(
     let images = dirs.out.join("images");
     let mut before: BTreeMap<String, EntryKind> = BTreeMap::new();
     for out in dep_outputs {
-        let manifest = store.manifest(out)?;
+        let manifest = store.get_manifest(out)?;
         store.materialize(&manifest, "images", &images)?;
         before.extend(
             manifest

@@ -14,7 +14,7 @@ use crate::image::entries::{self, EntryKind as ImageKind, FileData, ImageEntry};
 use crate::image::ext4::Ext4Options;
 use crate::image::tar::write_tar;
 use crate::spec::{ImageSpec, ImageWriter};
-use crate::store::{Entry, EntryKind, Manifest, Store};
+use crate::store::{ContentStore, Entry, EntryKind, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,13 +23,13 @@ use std::path::Path;
 /// with different content is an error naming both, unless one `replaces`
 /// the other (`replaces(a, b)`: a's files win over b's).
 pub fn merge(
-    store: &Store,
+    store: &dyn ContentStore,
     parts: &[(String, String)],
     replaces: &dyn Fn(&str, &str) -> bool,
 ) -> Result<BTreeMap<String, Entry>> {
     let mut merged: BTreeMap<String, (Entry, String)> = BTreeMap::new();
     for (name, digest) in parts {
-        let manifest = store.manifest(digest)?;
+        let manifest = store.get_manifest(digest)?;
         for e in manifest
             .entries
             .into_iter()
@@ -64,7 +64,7 @@ pub fn merge(
 pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<String> {
     let store = ctx.store;
     let dirs = &ctx.dirs;
-    let manifest = store.manifest(rootfs)?;
+    let manifest = store.get_manifest(rootfs)?;
     let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
     if let ImageWriter::Ubi { geometry, volume } = &spec.writer {
         let ubifs = manifest
@@ -79,7 +79,7 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
         let path = dirs.out.join("images/rootfs.ubi");
         crate::image::ubi::write_ubi_with(
             ctx.exec,
-            &store.blob_path(&ubifs),
+            &store.local_blob(&ubifs)?,
             geometry,
             volume,
             rootfs,
@@ -88,15 +88,14 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
         .map_err(image_err)?;
         return Ok(store.put_tree(&dirs.out)?.0);
     }
-    let mut list = image_entries(store, &manifest);
+    let mut list = image_entries(store, &manifest)?;
     // Home directories from the users tables, then the device tables.
     if let Some(Entry {
         kind: EntryKind::File { digest, .. },
         ..
     }) = manifest.entries.iter().find(|e| e.path == USERS_META)
     {
-        let text = std::fs::read_to_string(store.blob_path(digest))
-            .map_err(|e| Error::io(store.blob_path(digest), e))?;
+        let text = String::from_utf8_lossy(&store.read_blob(digest)?).into_owned();
         let parsed = crate::assemble::devtable::parse_device_table(Path::new(USERS_META), &text)
             .map_err(|e| Error::Other(e.to_string()))?;
         crate::assemble::devtable::apply_device_table(&mut list, &parsed)
@@ -178,7 +177,7 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
 }
 
 /// The merged tree as image entries, all owned by root.
-fn image_entries(store: &Store, manifest: &Manifest) -> Vec<ImageEntry> {
+fn image_entries(store: &dyn ContentStore, manifest: &Manifest) -> Result<Vec<ImageEntry>> {
     manifest
         .subtree("target")
         .into_iter()
@@ -188,18 +187,18 @@ fn image_entries(store: &Store, manifest: &Manifest) -> Vec<ImageEntry> {
                 EntryKind::File { mode, digest, .. } => (
                     mode,
                     ImageKind::File {
-                        data: FileData::Path(store.blob_path(&digest)),
+                        data: FileData::Path(store.local_blob(&digest)?),
                     },
                 ),
                 EntryKind::Symlink { target } => (0o777, ImageKind::Symlink { target }),
             };
-            ImageEntry {
+            Ok(ImageEntry {
                 path: e.path,
                 uid: 0,
                 gid: 0,
                 mode,
                 kind,
-            }
+            })
         })
         .collect()
 }

@@ -15,7 +15,7 @@ use crate::assemble::users::{Accounts, AccountsOptions, home_entries, parse_user
 use crate::error::{Error, Result};
 use crate::exec::StepContext;
 use crate::spec::RootfsSpec;
-use crate::store::{Entry, EntryKind, Manifest, Store};
+use crate::store::{ContentStore, Entry, EntryKind, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -83,7 +83,7 @@ pub fn rootfs_step(
 
 /// Lay the directory `dir` over the tree: its entries replace what is at
 /// the same path (a file replacing a directory removes what was in it).
-fn overlay(store: &Store, tree: &mut BTreeMap<String, Entry>, dir: &Path) -> Result<()> {
+fn overlay(store: &dyn ContentStore, tree: &mut BTreeMap<String, Entry>, dir: &Path) -> Result<()> {
     if !dir.is_dir() {
         return Err(Error::Other(format!(
             "option ROOTFS_OVERLAY: {} is not a directory",
@@ -103,7 +103,7 @@ fn overlay(store: &Store, tree: &mut BTreeMap<String, Entry>, dir: &Path) -> Res
 }
 
 fn put_file(
-    store: &Store,
+    store: &dyn ContentStore,
     tree: &mut BTreeMap<String, Entry>,
     path: &str,
     bytes: &[u8],
@@ -130,11 +130,14 @@ fn put_file(
 }
 
 /// A text file of the tree, if it has one.
-fn read_text(store: &Store, tree: &BTreeMap<String, Entry>, path: &str) -> Result<Option<String>> {
+fn read_text(
+    store: &dyn ContentStore,
+    tree: &BTreeMap<String, Entry>,
+    path: &str,
+) -> Result<Option<String>> {
     match tree.get(path).map(|e| &e.kind) {
         Some(EntryKind::File { digest, .. }) => {
-            let blob = store.blob_path(digest);
-            let bytes = std::fs::read(&blob).map_err(|e| Error::io(&blob, e))?;
+            let bytes = store.read_blob(digest)?;
             Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
         }
         _ => Ok(None),
@@ -146,7 +149,7 @@ fn read_text(store: &Store, tree: &BTreeMap<String, Entry>, path: &str) -> Resul
 /// makedevs lines. Nothing changes when no table and no password is set.
 fn accounts(
     spec: &RootfsSpec,
-    store: &Store,
+    store: &dyn ContentStore,
     tree: &mut BTreeMap<String, Entry>,
 ) -> Result<String> {
     let tables = &spec.users_tables;

@@ -6,12 +6,14 @@
 //! starts goes through `exec`.
 
 use super::{Executor, StepDirs};
-use crate::store::Store;
+use crate::store::ContentStore;
 use std::path::{Path, PathBuf};
 
 pub struct StepContext<'a> {
     pub name: &'a str,
-    pub store: &'a Store,
+    /// The content store (today the local one; a remote tier sits behind
+    /// the same interface).
+    pub store: &'a dyn ContentStore,
     pub dirs: StepDirs,
     /// `logs/<step>.log`.
     pub log: PathBuf,

@@ -14,7 +14,7 @@ use crate::plan::{Plan, Resolver, StepKind};
 use crate::run::sched::Work;
 use crate::sources::debsource::DebResolver;
 use crate::spec::StepSpec;
-use crate::store::{Action, Store};
+use crate::store::{Action, ActionCache, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -202,7 +202,7 @@ impl Work for Build<'_> {
         let hit = if self.force.contains(&step) {
             None
         } else {
-            self.store.action(&key).map(|a| a.manifest)
+            self.store.get_action(&key)?.map(|a| a.manifest)
         };
         if let Ok(mut keys) = self.keys.lock() {
             keys[step] = Some((key, inputs));
@@ -240,7 +240,8 @@ impl Work for Build<'_> {
                 diskimage::disk_step(spec, &self.parts(step, dep_outputs), &ctx)?
             }
         };
-        self.store.put_action(
+        ActionCache::put_action(
+            self.store,
             &key,
             &Action {
                 step: s.name.clone(),

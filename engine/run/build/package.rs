@@ -65,9 +65,9 @@ impl Build<'_> {
         // The sysroot holds the staging trees of everything this step reads.
         let sysroot = dirs.base.join("sysroot");
         crate::exec::remove_tree(&sysroot)?;
+        let store = ctx.store;
         for out in self.closure_outputs(step)? {
-            self.store
-                .materialize(&self.store.manifest(&out)?, "staging", &sysroot)?;
+            store.materialize(&store.get_manifest(&out)?, "staging", &sysroot)?;
         }
         source::prepare(
             spec,
@@ -82,7 +82,7 @@ impl Build<'_> {
             runner,
         };
         kinds::build(&mut kind)?;
-        let (digest, _) = self.store.put_tree(&dirs.out)?;
+        let (digest, _) = store.put_tree(&dirs.out)?;
         Ok(digest)
     }
 
