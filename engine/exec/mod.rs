@@ -72,13 +72,6 @@ pub fn remove_tree(path: &Path) -> Result<()> {
     fs::remove_dir_all(path).map_err(|e| Error::io(path, e))
 }
 
-/// The executor a [`Runner`] uses: borrowed from the build, or its own
-/// local one (the [`Runner::new`] compatibility path).
-enum ExecRef<'a> {
-    Borrowed(&'a dyn Executor),
-    Local(LocalExecutor),
-}
-
 /// A shell-command runner bound to one step: its environment and log. A
 /// thin layer over an [`Executor`]: every command becomes a [`Cmd`] with
 /// the step's environment, its output appended to the step's log.
@@ -87,37 +80,16 @@ pub struct Runner<'a> {
     pub env: Vec<(String, String)>,
     pub log_path: PathBuf,
     log: File,
-    exec: ExecRef<'a>,
+    exec: &'a dyn Executor,
 }
 
 impl<'a> Runner<'a> {
-    /// A runner over a [`LocalExecutor`] passing `jobserver` to the
-    /// commands it runs with [`Runner::sh`] and [`Runner::run`].
-    pub fn new(
-        step: &str,
-        log_path: &Path,
-        env: Vec<(String, String)>,
-        jobserver: &'a jobserver::Client,
-    ) -> Result<Self> {
-        let exec = ExecRef::Local(LocalExecutor::new(jobserver.clone()));
-        Runner::open(step, log_path, env, exec)
-    }
-
     /// A runner over `exec` (local, sandboxed or remote).
     pub fn with_executor(
         step: &str,
         log_path: &Path,
         env: Vec<(String, String)>,
         exec: &'a dyn Executor,
-    ) -> Result<Self> {
-        Runner::open(step, log_path, env, ExecRef::Borrowed(exec))
-    }
-
-    fn open(
-        step: &str,
-        log_path: &Path,
-        env: Vec<(String, String)>,
-        exec: ExecRef<'a>,
     ) -> Result<Self> {
         if let Some(parent) = log_path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -140,10 +112,7 @@ impl<'a> Runner<'a> {
 
     /// The executor this runner's commands go through.
     pub fn executor(&self) -> &dyn Executor {
-        match &self.exec {
-            ExecRef::Borrowed(e) => *e,
-            ExecRef::Local(e) => e,
-        }
+        self.exec
     }
 
     /// Append a line to the step's log.

@@ -67,7 +67,8 @@ fn failures_keep_their_wording() {
     assert_eq!(err.to_string(), "step pkg: gcc -v failed");
 
     let client = jobserver::Client::new(1).unwrap();
-    let mut local = Runner::new("pkg", &log, step_env(), &client).unwrap();
+    let exec = LocalExecutor::new(client);
+    let mut local = Runner::with_executor("pkg", &log, step_env(), &exec).unwrap();
     let err = local
         .run(dir.path(), Command::new("forge-no-such-tool"), "tool")
         .unwrap_err()

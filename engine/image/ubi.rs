@@ -145,23 +145,7 @@ fn pin_ubifs(img: &mut [u8], leb_size: usize, uuid: &[u8; 16], mtime: u32) -> Re
     Ok(())
 }
 
-/// Writes `entries` (validated: see `add_missing_parents` and
-/// `sort_entries`) as a UBIFS image at `path`, for the flash described by
-/// `geometry` (its min I/O size, LEB size and maximum LEB count). Every
-/// timestamp is `mtime` and the UUID derives from `uuid_seed`, so the same
-/// inputs give the same bytes. Needs `mkfs.ubifs` (Debian package
-/// `mtd-utils`, 2.1 or later).
-pub fn write_ubifs(
-    entries: &[ImageEntry],
-    geometry: &UbiGeometry,
-    uuid_seed: &str,
-    mtime: u32,
-    path: &Path,
-) -> Result<(), ImageError> {
-    write_ubifs_with(&PLAIN, entries, geometry, uuid_seed, mtime, path)
-}
-
-/// [`write_ubifs`] with `mkfs.ubifs` run through `exec`.
+/// Write a UBIFS image of `entries`, with `mkfs.ubifs` run through `exec`.
 pub fn write_ubifs_with(
     exec: &dyn Executor,
     entries: &[ImageEntry],
@@ -227,22 +211,7 @@ fn seeded_uuid_bytes(path: &Path, uuid_seed: &str) -> Result<[u8; 16], ImageErro
     Ok(uuid)
 }
 
-/// Wraps the UBIFS image `ubifs` in a UBI image at `path`: one dynamic
-/// volume named `volume_name` with `autoresize`, for the flash described by
-/// `geometry` (min I/O, PEB and sub-page sizes, VID header offset). The
-/// image sequence number derives from `uuid_seed`. Needs `ubinize`
-/// (Debian package `mtd-utils`).
-pub fn write_ubi(
-    ubifs: &Path,
-    geometry: &UbiGeometry,
-    volume_name: &str,
-    uuid_seed: &str,
-    path: &Path,
-) -> Result<(), ImageError> {
-    write_ubi_with(&PLAIN, ubifs, geometry, volume_name, uuid_seed, path)
-}
-
-/// [`write_ubi`] with `ubinize` run through `exec`.
+/// Wrap a UBIFS image into a UBI image, with `ubinize` run through `exec`.
 pub fn write_ubi_with(
     exec: &dyn Executor,
     ubifs: &Path,

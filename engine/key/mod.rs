@@ -47,10 +47,6 @@ impl Inputs {
         inputs
     }
 
-    pub fn option(&mut self, name: &str, value: &Value) {
-        self.add(format!("option {name}"), value.as_text());
-    }
-
     /// The key: blake3 over the length-prefixed pairs, hex.
     pub fn key(&self) -> String {
         let mut h = blake3::Hasher::new();

@@ -246,7 +246,10 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         }
     }
     // The disk image reads what every step before it put in `images/`.
-    if crate::plan::imageopts::disk_layout(project, values)?.is_some() {
+    let layout = values
+        .get("DISK_IMAGE_LAYOUT")
+        .is_some_and(|v| !v.as_text().trim().is_empty());
+    if layout {
         let deps = (0..steps.len())
             .filter(|i| steps[*i].kind != StepKind::Rootfs)
             .collect();

@@ -35,7 +35,6 @@ pub struct Build<'a> {
     pub dl_dir: PathBuf,
     /// Packages whose source is a local tree (OVERRIDE_SRCDIR).
     pub overrides: BTreeMap<String, PathBuf>,
-    pub jobserver: jobserver::Client,
     /// The one door every step's processes go through.
     pub executor: LocalExecutor,
     /// Re-run these steps even when their key is cached.
@@ -92,8 +91,7 @@ impl<'a> Build<'a> {
             stats,
             dl_dir,
             overrides,
-            executor: LocalExecutor::new(jobserver.clone()),
-            jobserver,
+            executor: LocalExecutor::new(jobserver),
             force: Vec::new(),
             keys: Mutex::new(vec![None; n]),
             done: Mutex::new(Done {

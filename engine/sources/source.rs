@@ -4,19 +4,15 @@
 //! configuration-only change, overridden packages).
 
 use crate::error::{Error, Result};
-use crate::exec::{Cmd, Executor, Runner, Sink, local::PLAIN, remove_tree};
+use crate::exec::{Cmd, Executor, Runner, Sink, remove_tree};
 use crate::load::recipe::locate_in;
 use crate::spec::{PackageSpec, SourceId};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Fetch the package's source into `dl_dir/<name>/` if needed; returns the
-/// archive or tree to unpack (nothing for `None` and overridden sources).
-pub fn fetch(spec: &PackageSpec, dl_dir: &Path) -> Result<Option<PathBuf>> {
-    fetch_with(&PLAIN, spec, dl_dir)
-}
-
-/// [`fetch`] with apt run through `exec`.
+/// Fetch the package's source into `dl_dir/<name>/` if needed, with apt
+/// run through `exec`; returns the archive or tree to unpack (nothing for
+/// `None` and overridden sources).
 pub fn fetch_with(
     exec: &dyn Executor,
     spec: &PackageSpec,
@@ -78,14 +74,19 @@ pub fn prepare(
     remove_tree(src)?;
     let _ = fs::remove_file(&marker);
     fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
-    if let Some(input) = fetch(spec, dl_dir)? {
+    if let Some(input) = fetch_with(runner.executor(), spec, dl_dir)? {
         if input.is_dir() {
             let log = Sink::Append(runner.log_path.clone());
             let cp = Cmd::new("cp").envs(runner.env.iter().map(|(k, v)| (k, v)));
             copy_tree_as(runner.executor(), cp.stderr(log), &input, src)?;
         } else {
             runner.note(&format!("extracting {}", input.display()));
-            let report = crate::sources::archive::extract(&input, src, spec.strip_components)?;
+            let report = crate::sources::archive::extract_with(
+                runner.executor(),
+                &input,
+                src,
+                spec.strip_components,
+            )?;
             for skipped in report.skipped_special {
                 runner.note(&format!(
                     "skipped special file {skipped} (declare device nodes in a device table)"
@@ -114,15 +115,9 @@ pub fn prepare(
     fs::write(&marker, origin).map_err(|e| Error::io(&marker, e))
 }
 
-/// Copy a tree (files, dirs, symlinks; modes kept) with `cp -a`, which
-/// sees forge's environment and writes its complaints to stderr.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let cp = Cmd::new("cp").inherit_env().stderr(Sink::Capture);
-    copy_tree_as(&PLAIN, cp, from, to)
-}
-
-/// [`copy_tree`] run through `exec` as `cp` (its program, environment and
-/// sinks; the arguments are added here).
+/// Copy a tree (files, dirs, symlinks; modes kept) with `cp -a` run
+/// through `exec` as `cp` (its program, environment and sinks; the
+/// arguments are added here).
 pub fn copy_tree_as(exec: &dyn Executor, cp: Cmd, from: &Path, to: &Path) -> Result<()> {
     let cmd = cp
         .arg("-a")

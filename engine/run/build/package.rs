@@ -35,7 +35,7 @@ impl Build<'_> {
         let spec = self.package_spec(name)?;
         match spec.source {
             crate::spec::SourceId::Local { .. } => Ok(None),
-            _ => source::fetch(&spec, &self.dl_dir),
+            _ => source::fetch_with(&self.executor, &spec, &self.dl_dir),
         }
     }
 
