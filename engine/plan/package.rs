@@ -111,7 +111,7 @@ impl Resolver<'_> {
                 let p = PathBuf::from(&written);
                 let p = if p.is_absolute() {
                     p
-                } else if l.dir.join(&p).exists() {
+                } else if self.project.watch.probe(&l.dir.join(&p)) {
                     l.dir.join(&p)
                 } else {
                     self.project.resolve(&written)
@@ -141,7 +141,11 @@ impl Resolver<'_> {
                 // remembered until apt's package lists change.
                 let identity = match version {
                     Some(v) => format!("{package}:{arch}={v}"),
-                    None => self.debs.identity(&package, &arch)?,
+                    None => {
+                        let lists = std::path::Path::new(crate::sources::debsource::APT_LISTS);
+                        self.project.watch.probe(lists);
+                        self.debs.identity(&package, &arch)?
+                    }
                 };
                 SourceId::Deb {
                     package,
@@ -192,6 +196,8 @@ impl Resolver<'_> {
             Kind::ExternalToolchain { prefix, runtime } => {
                 let prefix = expand(prefix);
                 let gcc = format!("{prefix}gcc");
+                // The directories of PATH are stamped by the caller
+                // (`run/noop`), so a compiler appearing earlier is seen.
                 let path = which::which(&gcc).map_err(|_| missing_compiler(&gcc))?;
                 KindSpec::ExternalToolchain {
                     prefix,
@@ -213,7 +219,7 @@ impl Resolver<'_> {
             .split_whitespace()
             .map(|f| {
                 let in_pkg = l.dir.join(f);
-                let p = if in_pkg.is_file() {
+                let p = if self.project.watch.is_file(&in_pkg) {
                     in_pkg
                 } else {
                     self.project.resolve(f)
