@@ -23,6 +23,45 @@ pub enum Error {
     Archive(#[from] crate::sources::archive::ArchiveError),
     #[error(transparent)]
     Fetch(#[from] crate::sources::fetch::FetchError),
+    /// A command a step ran exited with an error or was killed.
+    #[error("step {step}: command failed ({how}): {what}")]
+    CommandFailed {
+        step: String,
+        how: String,
+        what: String,
+    },
+    /// A command a step needed could not be started.
+    #[error("step {step}: cannot start `{what}`: {reason}")]
+    CannotStart {
+        step: String,
+        what: String,
+        reason: std::io::Error,
+    },
+    /// A program forge needs is not installed; `hint` says how to get it.
+    #[error("{tool} not found on PATH; {hint}")]
+    ToolMissing { tool: String, hint: String },
+    /// An option's value cannot work; `message` says why and what to write.
+    #[error("option {option}: {message}")]
+    BadOption { option: String, message: String },
+    /// A recipe or a setting that cannot be planned (unknown dependency,
+    /// cycle, missing file), at `location` (`file:line:col` or a path).
+    #[error("{location}: {message}")]
+    Plan { location: String, message: String },
+    #[error("{} has no .config; configure it first: forge boards/<board>_defconfig", output.display())]
+    NotConfigured { output: PathBuf },
+    #[error("{} is not inside a forge tree (no packages/ and configs/ above it)", dir.display())]
+    NotInTree { dir: PathBuf },
+    #[error("{name} is not a step of this configuration{suggestion}")]
+    UnknownStep { name: String, suggestion: String },
+    /// Steps of a build failed: each with its error and log; `report` is
+    /// the text for the user (the failures with their logs' last lines).
+    #[error("{report}")]
+    BuildFailed {
+        failures: Vec<crate::run::ui::Failure>,
+        report: String,
+    },
+    /// Anything else: internal inconsistencies and messages no caller
+    /// acts on.
     #[error("{0}")]
     Other(String),
 }

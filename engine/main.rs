@@ -70,12 +70,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let root = find_root(&cwd).ok_or_else(|| {
-        Error::Other(format!(
-            "{} is not inside a forge tree (no packages/ and configs/ above it)",
-            cwd.display()
-        ))
-    })?;
+    let root = find_root(&cwd).ok_or_else(|| Error::NotInTree { dir: cwd.clone() })?;
     let mut externals: Vec<PathBuf> = cli.external.iter().map(|e| absolute(&cwd, e)).collect();
     if let Some(env) = std::env::var_os("FORGE_EXTERNAL") {
         externals.extend(

@@ -82,10 +82,9 @@ fn dot_path(output: &Path) -> Result<PathBuf> {
     if dot.is_file() {
         Ok(dot)
     } else {
-        Err(Error::Other(format!(
-            "{} has no .config; configure it first: forge boards/<board>_defconfig",
-            output.display()
-        )))
+        Err(Error::NotConfigured {
+            output: output.to_path_buf(),
+        })
     }
 }
 

@@ -96,10 +96,10 @@ pub fn why(build: &Build, step: &str, output: &Path) -> Result<String> {
     let views = evaluate(build)?;
     let Some(index) = build.plan.index(step) else {
         let names: Vec<String> = build.plan.steps.iter().map(|s| s.name.clone()).collect();
-        return Err(Error::Other(format!(
-            "{step} is not a step of this configuration{}",
-            crate::plan::suggest(step, names.iter())
-        )));
+        return Err(Error::UnknownStep {
+            name: step.to_string(),
+            suggestion: crate::plan::suggest(step, names.iter()),
+        });
     };
     let view = &views[index];
     if let Some(dep) = &view.waits_for {

@@ -164,18 +164,19 @@ impl<'a> Runner<'a> {
             Some(c) => format!("exit status {c}"),
             None => "killed by a signal".to_string(),
         };
-        Err(Error::Other(format!(
-            "step {}: command failed ({how}): {what}",
-            self.step
-        )))
+        Err(Error::CommandFailed {
+            step: self.step.clone(),
+            how,
+            what: what.to_string(),
+        })
     }
 
     fn cannot_start(&self, what: &str, e: ExecError) -> Error {
-        let reason = e.into_io();
-        Error::Other(format!(
-            "step {}: cannot start `{what}`: {reason}",
-            self.step
-        ))
+        Error::CannotStart {
+            step: self.step.clone(),
+            what: what.to_string(),
+            reason: e.into_io(),
+        }
     }
 
     /// Run a command and return its stdout (stderr goes to the log).

@@ -111,19 +111,23 @@ impl Resolver<'_> {
         let mut scripts = Vec::new();
         for f in self.value(option).split_whitespace() {
             let path = self.project.resolve(f);
-            let meta = std::fs::metadata(&path).map_err(|_| {
-                Error::Other(format!(
-                    "option {option}: {} does not exist (paths are relative to {} or an external tree)",
+            let meta = std::fs::metadata(&path).map_err(|_| Error::BadOption {
+                option: option.to_string(),
+                message: format!(
+                    "{} does not exist (paths are relative to {} or an external tree)",
                     path.display(),
                     self.project.root.display()
-                ))
+                ),
             })?;
             if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-                return Err(Error::Other(format!(
-                    "option {option}: {} is not an executable file; make it one with `chmod +x {}`",
-                    path.display(),
-                    path.display()
-                )));
+                return Err(Error::BadOption {
+                    option: option.to_string(),
+                    message: format!(
+                        "{} is not an executable file; make it one with `chmod +x {}`",
+                        path.display(),
+                        path.display()
+                    ),
+                });
             }
             scripts.push(self.input(f, path)?);
         }

@@ -32,14 +32,20 @@ fn size(values: &BTreeMap<String, Value>, name: &str) -> Result<Option<u32>> {
         None => t.parse(),
     };
     parsed.map(Some).map_err(|_| {
-        Error::Other(format!(
-            "option {name}: `{t}` is not a size in bytes: write it in decimal or 0x-hex, e.g. {name}=\"0x20000\""
-        ))
+        bad(
+            name,
+            format!(
+                "`{t}` is not a size in bytes: write it in decimal or 0x-hex, e.g. {name}=\"0x20000\""
+            ),
+        )
     })
 }
 
 fn bad(name: &str, why: String) -> Error {
-    Error::Other(format!("option {name}: {why}"))
+    Error::BadOption {
+        option: name.to_string(),
+        message: why,
+    }
 }
 
 /// A size option that must be set, positive and a power of two.
@@ -165,6 +171,7 @@ pub fn disk_layout(
         return Err(bad(name, format!("`{written}` names more than one file")));
     }
     let path = project.resolve(written);
+    project.watch.probe(&path);
     let content = std::fs::read_to_string(&path).map_err(|e| {
         bad(
             name,
@@ -174,8 +181,8 @@ pub fn disk_layout(
             ),
         )
     })?;
-    let layout = parse_layout(Path::new(written), &content)
-        .map_err(|e| Error::Other(format!("option {name}: {e}")))?;
+    let layout =
+        parse_layout(Path::new(written), &content).map_err(|e| bad(name, e.to_string()))?;
     for input in layout.inputs() {
         let plain = input
             .components()

@@ -140,9 +140,10 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
             if !project.recipes.contains_key(dep) {
                 let location = loaded.locate(&format!("\"{dep}\""));
                 let hint = suggest(dep, project.recipes.keys());
-                return Err(Error::Other(format!(
-                    "{location}: field `depends`: unknown package {dep:?}{hint}"
-                )));
+                return Err(Error::Plan {
+                    location: location.to_string(),
+                    message: format!("field `depends`: unknown package {dep:?}{hint}"),
+                });
             }
             todo.push(dep.clone());
         }
@@ -161,10 +162,13 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
     if let Some(cycle) = find_cycle(&graph) {
         let first = &project.recipes[&cycle[0]];
         let location = first.locate("depends");
-        return Err(Error::Other(format!(
-            "{location}: dependency cycle: {}; remove one of these dependencies",
-            cycle.join(" -> ")
-        )));
+        return Err(Error::Plan {
+            location: location.to_string(),
+            message: format!(
+                "dependency cycle: {}; remove one of these dependencies",
+                cycle.join(" -> ")
+            ),
+        });
     }
 
     // Topological order, ties broken by name so plans are stable: in rounds,

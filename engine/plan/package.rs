@@ -239,8 +239,11 @@ impl Resolver<'_> {
 
 /// The error for a cross compiler that is not on PATH.
 pub fn missing_compiler(gcc: &str) -> Error {
-    Error::Other(format!(
-        "cross compiler {gcc} not found on PATH; install it (on Debian: apt-get install gcc-{}) or set TOOLCHAIN_EXTERNAL_PREFIX",
-        gcc.trim_end_matches("-gcc").replace('_', "-")
-    ))
+    Error::ToolMissing {
+        tool: format!("cross compiler {gcc}"),
+        hint: format!(
+            "install it (on Debian: apt-get install gcc-{}) or set TOOLCHAIN_EXTERNAL_PREFIX",
+            gcc.trim_end_matches("-gcc").replace('_', "-")
+        ),
+    }
 }

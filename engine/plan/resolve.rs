@@ -66,11 +66,12 @@ impl Resolver<'_> {
             .split_whitespace()
             .map(|f| {
                 let p = self.project.resolve(f);
-                let digest = self.stats.path(&p).map_err(|_| {
-                    Error::Other(format!(
-                        "option {name}: {f} does not exist (paths are relative to {} or an external tree)",
+                let digest = self.stats.path(&p).map_err(|_| Error::BadOption {
+                    option: name.to_string(),
+                    message: format!(
+                        "{f} does not exist (paths are relative to {} or an external tree)",
                         self.project.root.display()
-                    ))
+                    ),
                 })?;
                 Ok(FileInput {
                     name: format!("{name} {f}"),

@@ -75,10 +75,9 @@ pub fn load_config(
 ) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
     let dot = output.join(".config");
     if !project.watch.is_file(&dot) {
-        return Err(Error::Other(format!(
-            "{} has no .config; configure it first: forge boards/<board>_defconfig",
-            output.display()
-        )));
+        return Err(Error::NotConfigured {
+            output: output.to_path_buf(),
+        });
     }
     let (parsed, defconfig) = config::parse_dotconfig(&dot)?;
     let resolved = config::resolve(&project.schema, &parsed)?;
@@ -314,7 +313,8 @@ fn run_build(
             error: e.to_string(),
             log: None,
         }));
-        return Err(Error::Other(failure_report(&failures)));
+        let report = failure_report(&failures);
+        return Err(Error::BuildFailed { failures, report });
     }
     Ok(record)
 }
@@ -322,10 +322,10 @@ fn run_build(
 fn step_index(plan: &Plan, name: &str) -> Result<usize> {
     plan.index(name).ok_or_else(|| {
         let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
-        Error::Other(format!(
-            "{name} is not a step of this configuration{}",
-            plan::suggest(name, names.iter())
-        ))
+        Error::UnknownStep {
+            name: name.to_string(),
+            suggestion: plan::suggest(name, names.iter()),
+        }
     })
 }
 

@@ -100,6 +100,7 @@ impl Progress {
 
 /// A failed step for the report: what went wrong and, when the step's
 /// commands ran in this build, its log.
+#[derive(Debug, Clone)]
 pub struct Failure {
     pub step: Option<String>,
     pub error: String,

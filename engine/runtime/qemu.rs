@@ -33,10 +33,9 @@ pub fn command(values: &BTreeMap<String, Value>, images: &Path, mode: Mode) -> R
             "this board declares no qemu launch (set QEMU_SYSTEM and QEMU_MACHINE)".into(),
         ));
     }
-    let program = which::which(&system).map_err(|_| {
-        Error::Other(format!(
-            "{system} not found on PATH; install it (on Debian: apt-get install qemu-system-arm)"
-        ))
+    let program = which::which(&system).map_err(|_| Error::ToolMissing {
+        tool: system.clone(),
+        hint: "install it (on Debian: qemu-system-arm has the arm and aarch64 machines, qemu-system-x86 the x86 ones)".into(),
     })?;
     let mut cmd = Command::new(program);
     // Boards' sound devices make qemu complain about the host's audio on
