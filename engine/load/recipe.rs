@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+pub mod choice;
+pub mod hashfile;
 pub mod vars;
+
+use choice::{is_commit_id, whole_option};
 
 /// One package recipe, as written in RON.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +80,38 @@ pub enum Source {
         #[serde(default)]
         version: Option<String>,
     },
+    /// A Git repository at a commit (40 hex digits); the identity is the
+    /// commit's tree. A branch or tag is allowed only as `${OPTION}`, which
+    /// is then pinned (see `sources::git`).
+    Git {
+        url: String,
+        commit: String,
+        #[serde(default)]
+        submodules: bool,
+    },
+    /// Buildroot's four ways to get a source, picked by options named from
+    /// `prefix` (see [`choice`]): a release `version` of the hash file
+    /// `hash_file` in the package folder, downloaded from `url` (which
+    /// names `${<PREFIX>_VERSION}`); a tarball; Git; a `local` path.
+    Choice {
+        prefix: String,
+        #[serde(default)]
+        menu: Option<String>,
+        /// The default way: `version`, `tarball`, `git` or `local`.
+        #[serde(default = "default_choice")]
+        default: String,
+        /// The default release version.
+        version: String,
+        url: String,
+        hash_file: String,
+        /// The default local path.
+        #[serde(default)]
+        local: String,
+    },
+}
+
+fn default_choice() -> String {
+    "version".into()
 }
 
 /// The build kind: which of forge's built-in procedures builds the package.
@@ -228,7 +264,7 @@ pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
         }
     })?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let loaded = Loaded {
+    let mut loaded = Loaded {
         recipe,
         file: file.to_path_buf(),
         dir,
@@ -248,6 +284,7 @@ pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
         });
     }
     validate(&loaded)?;
+    choice::declare(&mut loaded)?;
     Ok(loaded)
 }
 
@@ -264,6 +301,18 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
             sha256,
             format!(
                 "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
+            ),
+        ));
+    }
+    if let Source::Git { commit, .. } = &l.recipe.source
+        && !is_commit_id(commit)
+        && whole_option(commit).is_none()
+    {
+        return Err(invalid(
+            commit,
+            format!(
+                "field `commit`: {commit:?} is not a full commit id (40 hex digits); a branch \
+                 or tag can only come from an option (`${{NAME}}`), where it is pinned"
             ),
         ));
     }

@@ -40,6 +40,122 @@ fn list_attempts(attempts: &[Attempt]) -> String {
     attempts.iter().map(|a| format!("\n  {a}")).collect()
 }
 
+/// How to provide a file no URL gave: the names it is looked up under.
+fn provide_hint(
+    package: &str,
+    file_name: &str,
+    dl_dir: &Path,
+    sites: &crate::spec::Sites,
+) -> String {
+    let unset = |name: &str, site: &str| {
+        if site.is_empty() {
+            format!(" {name} is not set.")
+        } else {
+            String::new()
+        }
+    };
+    format!(
+        "To build without the network, put the file at {} (it is checked against the \
+         sha256), or on a mirror as <site>/{package}/{file_name} or <site>/{file_name} and set \
+         PRIMARY_SITE to that site (file:///path or http://host/path).{}{}",
+        dl_dir.join(package).join(file_name).display(),
+        unset("PRIMARY_SITE", &sites.primary),
+        unset("BACKUP_SITE", &sites.backup),
+    )
+}
+
+/// The URLs a download is tried from, in order: the primary site (under
+/// `<package>/<file>`, then `<file>`), the upstream URL, the backup site
+/// (the same two names).
+pub fn candidates(
+    package: &str,
+    file_name: &str,
+    upstream: &str,
+    sites: &crate::spec::Sites,
+) -> Vec<String> {
+    let on = |site: &str| -> Vec<String> {
+        let site = site.trim_end_matches('/');
+        if site.is_empty() {
+            return Vec::new();
+        }
+        vec![
+            format!("{site}/{package}/{file_name}"),
+            format!("{site}/{file_name}"),
+        ]
+    };
+    let mut all = on(&sites.primary);
+    if !upstream.is_empty() {
+        all.push(upstream.to_string());
+    }
+    all.extend(on(&sites.backup));
+    all
+}
+
+/// [`fetch_url`] for a package's download: every URL that failed is
+/// labelled (primary site, upstream, backup site) and the error says how
+/// to provide the file by hand.
+pub fn fetch_for(
+    package: &str,
+    urls: &[String],
+    sites: &crate::spec::Sites,
+    sha256: &str,
+    dl_dir: &Path,
+    file_name: &str,
+) -> Result<PathBuf, FetchError> {
+    match fetch_url(urls, sha256, &dl_dir.join(package), file_name) {
+        Err(FetchError::AllFailed { attempts, .. }) => Err(unavailable(
+            package, sites, sha256, dl_dir, file_name, attempts,
+        )),
+        Err(FetchError::NoCandidates { .. }) => Err(unavailable(
+            package,
+            sites,
+            sha256,
+            dl_dir,
+            file_name,
+            Vec::new(),
+        )),
+        other => other,
+    }
+}
+
+fn unavailable(
+    package: &str,
+    sites: &crate::spec::Sites,
+    sha256: &str,
+    dl_dir: &Path,
+    file_name: &str,
+    attempts: Vec<Attempt>,
+) -> FetchError {
+    let label = |url: &str| {
+        let under = |site: &str| {
+            let site = site.trim_end_matches('/');
+            !site.is_empty() && url.starts_with(&format!("{site}/"))
+        };
+        if under(&sites.primary) {
+            "primary site (PRIMARY_SITE)"
+        } else if under(&sites.backup) {
+            "backup site (BACKUP_SITE)"
+        } else {
+            "upstream"
+        }
+    };
+    let attempts = attempts
+        .into_iter()
+        .map(|a| Attempt {
+            url: format!("{} {}", label(&a.url), a.url),
+            reason: a.reason,
+        })
+        .collect();
+    FetchError::Unavailable {
+        package: package.to_string(),
+        file_name: file_name.to_string(),
+        sha256: sha256.to_string(),
+        attempts,
+        dl_dir: dl_dir.to_path_buf(),
+        sites: sites.clone(),
+    }
+}
+
 /// Why a download (or a Debian package fetch) failed.
 #[derive(Debug, Error)]
 pub enum FetchError {
@@ -71,6 +187,24 @@ pub enum FetchError {
         file_name: String,
         attempts: Vec<Attempt>,
     },
+
+    #[error(
+        "cannot download {file_name} for {package} (sha256 {sha256}); tried:{}\n{}",
+        list_attempts(attempts),
+        provide_hint(package, file_name, dl_dir, sites)
+    )]
+    Unavailable {
+        package: String,
+        file_name: String,
+        sha256: String,
+        /// Each URL tried, labelled with where it came from.
+        attempts: Vec<Attempt>,
+        dl_dir: PathBuf,
+        sites: crate::spec::Sites,
+    },
+
+    #[error(transparent)]
+    Git(#[from] crate::sources::git::GitError),
 
     #[error("invalid Debian package request `{spec}`: {reason}")]
     BadDebSpec { spec: String, reason: String },
