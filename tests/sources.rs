@@ -222,7 +222,12 @@ fn the_identity_is_the_tree_not_the_commit_or_the_clone() {
     t.ok(&["pick"]);
     assert_eq!(key_of(&t, "g", "pick"), key);
     // A different tree is a different key.
-    let cc = repo(&b, &[("README", "changed\n")], "bob", "2025-06-02T12:00:00Z");
+    let cc = repo(
+        &b,
+        &[("README", "changed\n")],
+        "bob",
+        "2025-06-02T12:00:00Z",
+    );
     git_board(&t, &b, &cc);
     t.ok(&["boards/g_defconfig", "pick"]);
     assert_ne!(key_of(&t, "g", "pick"), key);
@@ -235,11 +240,7 @@ fn after_forge_source_a_build_needs_only_dl() {
     let commit = repo(&up, FILES, "ann", "2024-01-01T00:00:00Z");
     git_board(&t, &up, &commit);
     t.ok(&["boards/g_defconfig", "source"]);
-    assert!(
-        t.dl()
-            .join(format!("pick/pick-{commit}.tar.gz"))
-            .is_file()
-    );
+    assert!(t.dl().join(format!("pick/pick-{commit}.tar.gz")).is_file());
     // No repository and no Git cache: the archive in dl/ is enough.
     std::fs::remove_dir_all(&up).expect("rm upstream");
     std::fs::remove_dir_all(t.dl().join("pick/git")).expect("rm cache");
@@ -289,9 +290,7 @@ fn a_release_version_comes_from_the_hash_file_and_a_primary_site() {
     let s11 = release(&t, &mirror, "1.1", "one.one\n");
     t.write(
         "packages/pick/pick.hash",
-        &format!(
-            "# releases\nsha256  {s10}  pick-1.0.tar.gz\nsha256  {s11}  pick-1.1.tar.gz\n"
-        ),
+        &format!("# releases\nsha256  {s10}  pick-1.0.tar.gz\nsha256  {s11}  pick-1.1.tar.gz\n"),
     );
     release_board(&t, &mirror, "1.1");
     t.ok(&["boards/r_defconfig", "pick"]);
@@ -358,7 +357,10 @@ fn an_offline_download_names_the_url_the_mirrors_and_the_way_out() {
 #[test]
 fn the_local_choice_builds_a_tree_of_the_package_folder() {
     let t = tree_with_recipe();
-    t.write("boards/l_defconfig", "PACKAGE_PICK=y\nPICK_SOURCE=\"local\"\n");
+    t.write(
+        "boards/l_defconfig",
+        "PACKAGE_PICK=y\nPICK_SOURCE=\"local\"\n",
+    );
     t.ok(&["boards/l_defconfig", "pick"]);
     assert_eq!(
         t.read("output/l/build/pick/out/target/opt/README"),

@@ -448,4 +448,59 @@ mod tests {
         assert!(e.contains("x.ron:2:"), "{e}");
         assert!(e.contains("sha256"), "{e}");
     }
+
+    const CHOICE: &str = "Recipe(name: \"k\", version: \"1\",\n source: Choice(prefix: \"K\", version: \"1.2\",\n url: \"https://x/k-${K_VERSION}.tar.xz\", hash_file: \"k.hash\"),\n kind: Generic())";
+
+    fn hash_line(file: &str) -> String {
+        format!("sha256  {}  {file}\n", "a".repeat(64))
+    }
+
+    #[test]
+    fn a_source_choice_declares_its_options() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "k", CHOICE);
+        std::fs::write(tmp.path().join("k/k.hash"), hash_line("k-1.2.tar.xz")).unwrap();
+        let l = load(&f).unwrap();
+        for opt in [
+            "K_SOURCE",
+            "K_VERSION",
+            "K_TARBALL_URL",
+            "K_TARBALL_SHA256",
+            "K_GIT_URL",
+            "K_GIT_COMMIT",
+            "K_GIT_SUBMODULES",
+            "K_SOURCE_PATH",
+        ] {
+            assert!(l.recipe.options.contains_key(opt), "{opt}");
+        }
+        assert_eq!(l.recipe.source.choice_options().len(), 8);
+    }
+
+    #[test]
+    fn a_default_version_missing_from_the_hash_file_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "k", CHOICE);
+        std::fs::write(tmp.path().join("k/k.hash"), hash_line("k-1.1.tar.xz")).unwrap();
+        let e = load(&f).unwrap_err().to_string();
+        assert!(e.contains("k.ron:2:"), "{e}");
+        assert!(
+            e.contains("1.2 is not listed") && e.contains("(it lists 1.1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_git_branch_written_in_a_recipe_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "g",
+            "Recipe(name: \"g\", version: \"1\",\n source: Git(url: \"file:///r\", commit: \"main\"),\n kind: Generic())",
+        );
+        let e = load(&f).unwrap_err().to_string();
+        assert!(
+            e.contains("g.ron:2:") && e.contains("not a full commit id"),
+            "{e}"
+        );
+    }
 }

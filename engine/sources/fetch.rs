@@ -4,10 +4,12 @@
 //! trying each candidate URL in order (`http://`, `https://`, `file://`, or a
 //! plain absolute path), streaming into a temporary `.NAME.part-*` file while
 //! hashing, and renaming into place only when the hash matches. A file whose
-//! hash does not match is never left under its final name. Debian binary
-//! packages fetched with apt live in [`deb`].
+//! hash does not match is never left under its final name. The mirrors a
+//! package's download is tried from, and the error when none gave it, are
+//! in [`mirrors`]; Debian binary packages fetched with apt live in [`deb`].
 
 mod deb;
+mod mirrors;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +24,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use deb::{Published, fetch_deb, fetch_deb_with, resolve_deb, resolve_deb_with};
+pub use mirrors::{Unavailable, candidates, fetch_for};
 
 /// One failed try of one URL, for the final report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,124 +39,8 @@ impl fmt::Display for Attempt {
     }
 }
 
-fn list_attempts(attempts: &[Attempt]) -> String {
+pub(crate) fn list_attempts(attempts: &[Attempt]) -> String {
     attempts.iter().map(|a| format!("\n  {a}")).collect()
-}
-
-/// How to provide a file no URL gave: the names it is looked up under.
-fn provide_hint(
-    package: &str,
-    file_name: &str,
-    dl_dir: &Path,
-    sites: &crate::spec::Sites,
-) -> String {
-    let unset = |name: &str, site: &str| {
-        if site.is_empty() {
-            format!(" {name} is not set.")
-        } else {
-            String::new()
-        }
-    };
-    format!(
-        "To build without the network, put the file at {} (it is checked against the \
-         sha256), or on a mirror as <site>/{package}/{file_name} or <site>/{file_name} and set \
-         PRIMARY_SITE to that site (file:///path or http://host/path).{}{}",
-        dl_dir.join(package).join(file_name).display(),
-        unset("PRIMARY_SITE", &sites.primary),
-        unset("BACKUP_SITE", &sites.backup),
-    )
-}
-
-/// The URLs a download is tried from, in order: the primary site (under
-/// `<package>/<file>`, then `<file>`), the upstream URL, the backup site
-/// (the same two names).
-pub fn candidates(
-    package: &str,
-    file_name: &str,
-    upstream: &str,
-    sites: &crate::spec::Sites,
-) -> Vec<String> {
-    let on = |site: &str| -> Vec<String> {
-        let site = site.trim_end_matches('/');
-        if site.is_empty() {
-            return Vec::new();
-        }
-        vec![
-            format!("{site}/{package}/{file_name}"),
-            format!("{site}/{file_name}"),
-        ]
-    };
-    let mut all = on(&sites.primary);
-    if !upstream.is_empty() {
-        all.push(upstream.to_string());
-    }
-    all.extend(on(&sites.backup));
-    all
-}
-
-/// [`fetch_url`] for a package's download: every URL that failed is
-/// labelled (primary site, upstream, backup site) and the error says how
-/// to provide the file by hand.
-pub fn fetch_for(
-    package: &str,
-    urls: &[String],
-    sites: &crate::spec::Sites,
-    sha256: &str,
-    dl_dir: &Path,
-    file_name: &str,
-) -> Result<PathBuf, FetchError> {
-    match fetch_url(urls, sha256, &dl_dir.join(package), file_name) {
-        Err(FetchError::AllFailed { attempts, .. }) => Err(unavailable(
-            package, sites, sha256, dl_dir, file_name, attempts,
-        )),
-        Err(FetchError::NoCandidates { .. }) => Err(unavailable(
-            package,
-            sites,
-            sha256,
-            dl_dir,
-            file_name,
-            Vec::new(),
-        )),
-        other => other,
-    }
-}
-
-fn unavailable(
-    package: &str,
-    sites: &crate::spec::Sites,
-    sha256: &str,
-    dl_dir: &Path,
-    file_name: &str,
-    attempts: Vec<Attempt>,
-) -> FetchError {
-    let label = |url: &str| {
-        let under = |site: &str| {
-            let site = site.trim_end_matches('/');
-            !site.is_empty() && url.starts_with(&format!("{site}/"))
-        };
-        if under(&sites.primary) {
-            "primary site (PRIMARY_SITE)"
-        } else if under(&sites.backup) {
-            "backup site (BACKUP_SITE)"
-        } else {
-            "upstream"
-        }
-    };
-    let attempts = attempts
-        .into_iter()
-        .map(|a| Attempt {
-            url: format!("{} {}", label(&a.url), a.url),
-            reason: a.reason,
-        })
-        .collect();
-    FetchError::Unavailable {
-        package: package.to_string(),
-        file_name: file_name.to_string(),
-        sha256: sha256.to_string(),
-        attempts,
-        dl_dir: dl_dir.to_path_buf(),
-        sites: sites.clone(),
-    }
 }
 
 /// Why a download (or a Debian package fetch) failed.
@@ -188,20 +75,9 @@ pub enum FetchError {
         attempts: Vec<Attempt>,
     },
 
-    #[error(
-        "cannot download {file_name} for {package} (sha256 {sha256}); tried:{}\n{}",
-        list_attempts(attempts),
-        provide_hint(package, file_name, dl_dir, sites)
-    )]
-    Unavailable {
-        package: String,
-        file_name: String,
-        sha256: String,
-        /// Each URL tried, labelled with where it came from.
-        attempts: Vec<Attempt>,
-        dl_dir: PathBuf,
-        sites: crate::spec::Sites,
-    },
+    /// Boxed: it carries every attempt and the mirrors.
+    #[error("{0}")]
+    Unavailable(Box<mirrors::Unavailable>),
 
     #[error(transparent)]
     Git(#[from] crate::sources::git::GitError),

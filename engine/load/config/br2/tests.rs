@@ -373,7 +373,10 @@ fn kernel_version_and_git_choices_translate() {
          BR2_LINUX_KERNEL_CUSTOM_REPO_GIT_SUBMODULES=y\n"
     ));
     assert_eq!(text_of(&v, "LINUX_SOURCE"), "git");
-    assert_eq!(text_of(&v, "LINUX_GIT_URL"), "https://example.org/linux.git");
+    assert_eq!(
+        text_of(&v, "LINUX_GIT_URL"),
+        "https://example.org/linux.git"
+    );
     assert_eq!(text_of(&v, "LINUX_GIT_COMMIT"), "v6.12");
     assert!(v["LINUX_GIT_SUBMODULES"].is_true());
     // Mercurial is not something forge fetches.
