@@ -367,3 +367,58 @@ fn the_local_choice_builds_a_tree_of_the_package_folder() {
         b"local\n"
     );
 }
+
+#[test]
+fn submodules_are_fetched_when_asked() {
+    let t = tree_with_recipe();
+    let sub = t.tmp.path().join("sub");
+    repo(
+        &sub,
+        &[("lib.c", "int lib;\n")],
+        "ann",
+        "2024-01-01T00:00:00Z",
+    );
+    let up = t.tmp.path().join("upstream");
+    repo(&up, FILES, "ann", "2024-01-01T00:00:00Z");
+    let allow = ["-c", "protocol.file.allow=always"];
+    let sub_url = format!("file://{}", sub.display());
+    run(
+        &up,
+        "git",
+        &[
+            &allow[..],
+            &["submodule", "add", "-q", &sub_url, "third_party/sub"],
+        ]
+        .concat(),
+    );
+    let commit = repo(&up, &[], "ann", "2024-01-02T00:00:00Z");
+    git_board(&t, &up, &commit);
+    let board = String::from_utf8(t.read("boards/g_defconfig")).expect("utf8");
+    t.write(
+        "boards/g_defconfig",
+        &format!("{board}PICK_GIT_SUBMODULES=y\n"),
+    );
+    // git refuses file:// submodules unless allowed; a user's git
+    // configuration reaches forge's git runs.
+    let out = Command::new(env!("CARGO_BIN_EXE_forge"))
+        .args(["boards/g_defconfig", "pick"])
+        .current_dir(&t.root)
+        .env("FORGE_CACHE_DIR", &t.cache)
+        .env("FORGE_DL_DIR", t.dl())
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .env_remove("MAKEFLAGS")
+        .output()
+        .expect("forge");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        t.read("output/g/build/pick/out/target/opt/third_party/sub/lib.c"),
+        b"int lib;\n"
+    );
+    assert!(
+        !t.root
+            .join("output/g/build/pick/out/target/opt/third_party/sub/.git")
+            .exists()
+    );
+}
