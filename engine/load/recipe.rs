@@ -250,6 +250,15 @@ pub enum RecipeError {
     Invalid { location: Location, message: String },
     #[error(transparent)]
     Variable(#[from] vars::VarError),
+    /// Boxed: it carries the versions a hash file knows.
+    #[error(transparent)]
+    Source(Box<choice::SourceError>),
+}
+
+impl From<choice::SourceError> for RecipeError {
+    fn from(e: choice::SourceError) -> Self {
+        RecipeError::Source(Box::new(e))
+    }
 }
 
 /// Load one recipe file; its folder name must equal the recipe's name.

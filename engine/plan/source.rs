@@ -7,7 +7,7 @@
 
 use super::Resolver;
 use crate::error::{Error, Result};
-use crate::load::recipe::choice::{ChoiceNames, url_file_name, whole_option};
+use crate::load::recipe::choice::{ChoiceNames, SourceError, url_file_name, whole_option};
 use crate::load::recipe::hashfile::HashFile;
 use crate::load::recipe::{Loaded, RecipeError, Source};
 use crate::sources::fetch::{candidates, parse_sha256};
@@ -92,16 +92,20 @@ impl Resolver<'_> {
                 let Some(sha256) = hashes.sha256_of(&file) else {
                     let (pre, post) = url_file_name(template)
                         .split_once(&format!("${{{}}}", n.version))
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
                         .unwrap_or_default();
-                    return Err(Error::Other(format!(
-                        "{}={version:?}: {} knows no such release of {} ({file} is not listed); \
-                         known versions: {}. Add its sha256 line there, or pick a listed version",
-                        n.version,
-                        hashes.path.display(),
-                        l.recipe.name,
-                        hashes.versions(&pre, &post).join(", ")
-                    )));
+                    return Err(RecipeError::from(SourceError::UnknownRelease {
+                        package: l.recipe.name.clone(),
+                        option: n.version.clone(),
+                        known: hashes
+                            .versions(pre, post)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect(),
+                        version,
+                        file,
+                        hash_file: hashes.path.clone(),
+                    })
+                    .into());
                 };
                 let id = self.download(l, &url, sha256.to_string(), file);
                 (id, Some(version))
@@ -110,10 +114,11 @@ impl Resolver<'_> {
                 let url = v(&n.tarball_url);
                 let sha = v(&n.tarball_sha256);
                 if url.is_empty() {
-                    return Err(Error::Other(format!(
-                        "{}: {}=\"tarball\" needs {}",
-                        l.recipe.name, n.source, n.tarball_url
-                    )));
+                    return Err(missing(
+                        l,
+                        &n.tarball_url,
+                        format!("{}=\"tarball\"", n.source),
+                    ));
                 }
                 let local = url
                     .strip_prefix("file://")
@@ -121,15 +126,21 @@ impl Resolver<'_> {
                 match (sha.is_empty(), local) {
                     (true, Some(path)) => (self.local(l, path, &n.tarball_url)?, None),
                     (true, None) => {
-                        return Err(Error::Other(format!(
-                            "{}: {} is a download, so it needs its sha256: set {} (forge always \
-                             checks downloads)",
-                            l.recipe.name, n.tarball_url, n.tarball_sha256
-                        )));
+                        return Err(missing(
+                            l,
+                            &n.tarball_sha256,
+                            format!(
+                                "{url} is a download, and forge checks every download's sha256"
+                            ),
+                        ));
                     }
                     (false, _) => {
                         let sha = parse_sha256(&sha).map_err(|e| {
-                            Error::Other(format!("{}: {}: {e}", l.recipe.name, n.tarball_sha256))
+                            RecipeError::from(SourceError::BadValue {
+                                package: l.recipe.name.clone(),
+                                option: n.tarball_sha256.clone(),
+                                message: e.to_string(),
+                            })
                         })?;
                         let file = url_file_name(&url).to_string();
                         (self.download(l, &url, sha, file), None)
@@ -177,17 +188,18 @@ impl Resolver<'_> {
             self.project.resolve(written)
         };
         if written.is_empty() {
-            return Err(Error::Other(format!(
-                "{}: no local source: set {what}",
-                l.recipe.name
-            )));
+            return Err(missing(l, what, "the local source".into()));
         }
         let digest = self.stats.path(&p).map_err(|_| {
-            Error::Other(format!(
-                "{}: source ({what}): {} does not exist on this machine",
-                l.locate(if what == "Local" { "Local" } else { "source" }),
-                p.display()
-            ))
+            RecipeError::from(SourceError::NoSuchPath {
+                // A recipe's own path is located in it; an option is named.
+                package: match what {
+                    "Local" => l.locate("Local").to_string(),
+                    _ => l.recipe.name.clone(),
+                },
+                what: what.to_string(),
+                path: p.clone(),
+            })
         })?;
         Ok(SourceId::Local {
             file: FileInput {
@@ -219,4 +231,14 @@ impl Resolver<'_> {
             commit,
         })
     }
+}
+
+/// The error for an option a source needs that is empty.
+fn missing(l: &Loaded, needs: &str, why: String) -> Error {
+    RecipeError::from(SourceError::Missing {
+        package: l.recipe.name.clone(),
+        needs: needs.to_string(),
+        why,
+    })
+    .into()
 }

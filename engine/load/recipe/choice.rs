@@ -10,6 +10,45 @@ use super::hashfile::HashFile;
 use super::{Loaded, RecipeError, Source};
 use crate::load::config::{Common, OptionDecl};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Why the options of a package's source do not give a source.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error(
+        "{option}={version:?}: {} knows no such release of {package} ({file} is not listed); \
+         known versions: {}. Add its sha256 line there, or pick a listed version",
+        hash_file.display(),
+        known.join(", ")
+    )]
+    UnknownRelease {
+        package: String,
+        option: String,
+        version: String,
+        file: String,
+        hash_file: PathBuf,
+        known: Vec<String>,
+    },
+    #[error("{package}: {needs} is empty; set it ({why})")]
+    Missing {
+        package: String,
+        needs: String,
+        why: String,
+    },
+    #[error("{package}: {option}: {message}")]
+    BadValue {
+        package: String,
+        option: String,
+        message: String,
+    },
+    #[error("{package}: source ({what}): {} does not exist on this machine", path.display())]
+    NoSuchPath {
+        package: String,
+        what: String,
+        path: PathBuf,
+    },
+}
 
 /// The values `<PREFIX>_SOURCE` may take, in menu order.
 pub const KINDS: [&str; 4] = ["version", "tarball", "git", "local"];
