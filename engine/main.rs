@@ -112,7 +112,6 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     if externals.is_empty() {
         externals = session::remembered_externals(&output);
     }
-    let project = Project::load(&root, &externals)?;
     let paths = Paths {
         output: output.clone(),
         cache: cli
@@ -125,19 +124,36 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
             .map(|d| absolute(&cwd, &d))
             .unwrap_or_else(|| root.join("dl")),
     };
+    let verb = args.first().cloned();
+    let invocation = forge::run::noop::Invocation::new(
+        cwd.clone(),
+        root.clone(),
+        externals.clone(),
+        paths.cache.clone(),
+        paths.dl.clone(),
+    );
+    // A plain `forge` whose remembered build still holds loads nothing.
+    if verb.is_none()
+        && defconfig.is_none()
+        && let Some(record) = session::remembered(&output, &invocation)?
+    {
+        eprintln!("{}", forge::run::record::summary(&record));
+        return Ok(());
+    }
+    let project = Project::load(&root, &externals)?;
     if let Some(d) = &defconfig {
         let d = find_defconfig(&project, &cwd, d)?;
         session::configure(&project, &d, &output)?;
         session::remember_externals(&output, &externals)?;
         eprintln!("configured {} from {}", output.display(), d.display());
     }
-    let verb = args.first().cloned();
     let request = |target: Option<&str>, rebuild: Option<&str>| -> Result<()> {
         let req = BuildRequest {
             jobs,
             jobserver: jobserver.clone(),
             target,
             rebuild,
+            remember: Some(&invocation),
         };
         let record = session::build(&project, &paths, &req)?;
         eprintln!("{}", forge::run::record::summary(&record));

@@ -3,12 +3,13 @@
 //! size, mtime and inode), which keeps a no-op build in milliseconds.
 
 use crate::error::{Error, Result};
+use crate::load::watch::Watch;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use walkdir::WalkDir;
 
 /// blake3 of a file's bytes, hex.
@@ -31,6 +32,8 @@ pub struct StatCache {
     file: PathBuf,
     entries: Mutex<HashMap<PathBuf, Stamp>>,
     dirty: Mutex<bool>,
+    /// Where every file and directory digested is recorded, if anywhere.
+    watch: Option<Arc<Watch>>,
 }
 
 impl StatCache {
@@ -44,7 +47,14 @@ impl StatCache {
             file: file.to_path_buf(),
             entries: Mutex::new(entries),
             dirty: Mutex::new(false),
+            watch: None,
         }
+    }
+
+    /// Record every file and directory digested from now on in `watch`.
+    pub fn watching(mut self, watch: Arc<Watch>) -> StatCache {
+        self.watch = Some(watch);
+        self
     }
 
     /// The digest of a regular file, from the cache when its stat is unchanged.
@@ -55,6 +65,9 @@ impl StatCache {
 
     /// [`StatCache::file`] with the file's metadata already at hand.
     fn file_with(&self, path: &Path, meta: &fs::Metadata) -> Result<String> {
+        if let Some(w) = &self.watch {
+            w.record(path, meta);
+        }
         let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
         let key = path.to_path_buf();
         if let Ok(map) = self.entries.lock()
@@ -86,6 +99,9 @@ impl StatCache {
         if meta.is_file() {
             return self.file_with(path, &meta);
         }
+        if let Some(w) = &self.watch {
+            w.probe(path);
+        }
         let mut hasher = blake3::Hasher::new();
         for entry in WalkDir::new(path).min_depth(1).sort_by_file_name() {
             let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
@@ -100,6 +116,9 @@ impl StatCache {
                 let t = fs::read_link(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
                 format!("L {rel} {}\n", t.display())
             } else if ft.is_dir() {
+                if let Some(w) = &self.watch {
+                    w.probe(entry.path());
+                }
                 format!("D {rel}\n")
             } else {
                 let m = entry

@@ -5,3 +5,4 @@
 pub mod config;
 pub mod project;
 pub mod recipe;
+pub mod watch;

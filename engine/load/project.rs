@@ -7,10 +7,12 @@
 use crate::error::{Error, Result};
 use crate::load::config::{Common, Declared, OptionDecl, Schema};
 use crate::load::recipe::{self, Loaded, RecipeError};
+use crate::load::watch::Watch;
 use crate::location::Location;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Everything loaded from the project trees.
 pub struct Project {
@@ -22,6 +24,8 @@ pub struct Project {
     /// Package name → the recipe file an external tree's recipe replaced.
     pub overridden: BTreeMap<String, PathBuf>,
     pub schema: Schema,
+    /// Every file and directory loading and planning read, by stat.
+    pub watch: Arc<Watch>,
 }
 
 /// The nearest ancestor of `start` holding both `packages/` and `configs/`.
@@ -48,11 +52,13 @@ impl Project {
             }
             trees.push(ext.clone());
         }
+        let watch = Arc::new(Watch::default());
         let mut schema = Schema::default();
         for tree in &trees {
-            for file in sorted_entries(&tree.join("configs"), |p| {
+            for file in sorted_entries(&watch, &tree.join("configs"), |p| {
                 p.extension().is_some_and(|x| x == "ron")
             })? {
+                watch.probe(&file);
                 load_declarations(&mut schema, &file, tree)?;
             }
         }
@@ -60,13 +66,14 @@ impl Project {
         let mut chosen: BTreeMap<String, (PathBuf, PathBuf)> = BTreeMap::new();
         let mut overridden = BTreeMap::new();
         for tree in &trees {
-            for dir in sorted_entries(&tree.join("packages"), |p| p.is_dir())? {
+            for dir in sorted_entries(&watch, &tree.join("packages"), |p| p.is_dir())? {
+                watch.probe(&dir);
                 let name = dir
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let file = dir.join(format!("{name}.ron"));
-                if file.is_file()
+                if watch.is_file(&file)
                     && let Some((old, _)) = chosen.insert(name.clone(), (file, tree.clone()))
                 {
                     overridden.insert(name, old);
@@ -121,6 +128,7 @@ impl Project {
             recipes,
             overridden,
             schema,
+            watch,
         })
     }
 
@@ -134,7 +142,7 @@ impl Project {
         self.trees
             .iter()
             .map(|t| t.join(p))
-            .find(|c| c.exists())
+            .find(|c| self.watch.probe(c))
             .unwrap_or_else(|| self.root.join(p))
     }
 
@@ -142,7 +150,7 @@ impl Project {
     pub fn defconfigs(&self) -> Result<Vec<PathBuf>> {
         let mut all = Vec::new();
         for tree in &self.trees {
-            all.extend(sorted_entries(&tree.join("boards"), |p| {
+            all.extend(sorted_entries(&self.watch, &tree.join("boards"), |p| {
                 p.file_name()
                     .is_some_and(|n| n.to_string_lossy().ends_with("_defconfig"))
             })?);
@@ -193,7 +201,8 @@ fn declare(
 }
 
 /// Entries of `dir` matching `keep`, sorted; a missing dir has none.
-fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+fn sorted_entries(watch: &Watch, dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    watch.probe(dir);
     let list = match fs::read_dir(dir) {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -135,7 +135,7 @@ impl Resolver<'_> {
         let mut arg_files = Vec::new();
         for arg in &args {
             let path = self.project.resolve(arg);
-            if !arg.starts_with('-') && path.exists() {
+            if !arg.starts_with('-') && self.project.watch.probe(&path) {
                 arg_files.push(self.input(arg, path)?);
             }
         }

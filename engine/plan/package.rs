@@ -131,6 +131,8 @@ impl Resolver<'_> {
             Kind::ExternalToolchain { prefix, runtime } => {
                 let prefix = expand(prefix);
                 let gcc = format!("{prefix}gcc");
+                // The directories of PATH are stamped by the caller
+                // (`run/noop`), so a compiler appearing earlier is seen.
                 let path = which::which(&gcc).map_err(|_| missing_compiler(&gcc))?;
                 KindSpec::ExternalToolchain {
                     prefix,
@@ -152,7 +154,7 @@ impl Resolver<'_> {
             .split_whitespace()
             .map(|f| {
                 let in_pkg = l.dir.join(f);
-                let p = if in_pkg.is_file() {
+                let p = if self.project.watch.is_file(&in_pkg) {
                     in_pkg
                 } else {
                     self.project.resolve(f)

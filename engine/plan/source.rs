@@ -44,7 +44,11 @@ impl Resolver<'_> {
                 // remembered until apt's package lists change.
                 let identity = match version {
                     Some(v) => format!("{package}:{arch}={v}"),
-                    None => self.debs.identity(&package, &arch)?,
+                    None => {
+                        let lists = std::path::Path::new(crate::sources::debsource::APT_LISTS);
+                        self.project.watch.probe(lists);
+                        self.debs.identity(&package, &arch)?
+                    }
                 };
                 SourceId::Deb {
                     package,
@@ -84,6 +88,7 @@ impl Resolver<'_> {
                 let version = v(&n.version);
                 let url = self.expand_in(l, template);
                 let file = url_file_name(&url).to_string();
+                self.project.watch.probe(&l.dir.join(hash_file));
                 let hashes =
                     HashFile::load(&l.dir.join(hash_file)).map_err(|e| RecipeError::Invalid {
                         location: l.locate(hash_file),
@@ -182,7 +187,7 @@ impl Resolver<'_> {
         let p = PathBuf::from(written);
         let p = if p.is_absolute() {
             p
-        } else if !written.is_empty() && l.dir.join(&p).exists() {
+        } else if !written.is_empty() && self.project.watch.probe(&l.dir.join(&p)) {
             l.dir.join(&p)
         } else {
             self.project.resolve(written)

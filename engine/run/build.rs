@@ -74,7 +74,11 @@ impl<'a> Build<'a> {
         jobserver: jobserver::Client,
     ) -> Result<Self> {
         let debs = DebResolver::load(store.root());
-        let gits = GitResolver::new(dl_dir.clone(), Some(output.join(".config")));
+        let gits = GitResolver::new(
+            dl_dir.clone(),
+            Some(output.join(".config")),
+            project.watch.clone(),
+        );
         let specs = Resolver {
             project,
             values,

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod deliver;
 pub mod lock;
+pub mod noop;
 pub mod record;
 pub mod sched;
 pub mod session;

@@ -21,6 +21,10 @@ pub struct Record {
     pub failed: usize,
     /// forge's own peak resident memory (KiB), not its children's.
     pub peak_rss_kib: i64,
+    /// Answered from the remembered build (`run/noop`): nothing was loaded
+    /// or planned, every stamp still held.
+    #[serde(default)]
+    pub remembered: bool,
     pub steps: Vec<StepRecord>,
 }
 
@@ -64,6 +68,7 @@ impl Record {
             cached: count("cached"),
             failed: count("failed"),
             peak_rss_kib: 0,
+            remembered: false,
             steps,
         }
     }

@@ -8,6 +8,7 @@ use crate::load::config::{self, Value};
 use crate::load::project::Project;
 use crate::plan::{self, Plan};
 use crate::run::build::Build;
+use crate::run::noop::{self, Invocation};
 use crate::run::record::{Durations, Record, StepRecord, remember_keys, write_record};
 use crate::run::sched;
 use crate::run::ui::{Failure, Progress, failure_report};
@@ -73,7 +74,7 @@ pub fn load_config(
     output: &Path,
 ) -> Result<(BTreeMap<String, Value>, Option<PathBuf>)> {
     let dot = output.join(".config");
-    if !dot.is_file() {
+    if !project.watch.is_file(&dot) {
         return Err(Error::Other(format!(
             "{} has no .config; configure it first: forge boards/<board>_defconfig",
             output.display()
@@ -143,6 +144,9 @@ pub struct BuildRequest<'a> {
     pub target: Option<&'a str>,
     /// Re-run this step even if cached.
     pub rebuild: Option<&'a str>,
+    /// Remember this build for the next plain `forge` ([`noop`]) when it
+    /// is complete and ends well.
+    pub remember: Option<&'a Invocation>,
 }
 
 /// Set up a [`Build`] of the output dir's configuration and hand it to `f`.
@@ -152,11 +156,18 @@ pub fn with_build<T>(
     jobserver: &jobserver::Client,
     f: impl FnOnce(&mut Build) -> Result<T>,
 ) -> Result<T> {
+    // Which compiler the plan finds depends on what the PATH holds.
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            project.watch.probe(&dir);
+        }
+    }
     let (values, _) = load_config(project, &paths.output)?;
     let plan = plan::plan(project, &values)?;
     let store = Store::open(&paths.cache)?;
-    let stats = StatCache::load(&store.root().join("stat-cache.json"));
-    let overrides = load_overrides(&paths.output)?;
+    let stats =
+        StatCache::load(&store.root().join("stat-cache.json")).watching(project.watch.clone());
+    let overrides = load_overrides(project, &paths.output)?;
     let build = Build::new(
         project,
         &values,
@@ -168,9 +179,32 @@ pub fn with_build<T>(
         overrides,
         jobserver.clone(),
     );
+    // Planning is over: what steps read from here on is covered by keys.
+    project.watch.stop();
     let result = build.and_then(|mut build| f(&mut build));
     stats.save();
     result
+}
+
+/// The plain `forge` that finds its output dir's remembered build still
+/// valid ([`noop`]): its record is written as this build's and returned,
+/// without loading the project. `None`: build normally.
+pub fn remembered(output: &Path, invocation: &Invocation) -> Result<Option<Record>> {
+    let started = Instant::now();
+    if !output.join(".config").is_file() {
+        return Ok(None);
+    }
+    let _lock = crate::run::lock::OutputLock::acquire(output)?;
+    let Some(mut record) = noop::check(output, invocation) else {
+        return Ok(None);
+    };
+    record.remembered = true;
+    record.seconds = started.elapsed().as_secs_f64();
+    record.peak_rss_kib = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map(|u| u.max_rss())
+        .unwrap_or(0);
+    write_record(output, &record)?;
+    Ok(Some(record))
 }
 
 /// Build the output dir's configuration. On success the deliverables are in
@@ -178,6 +212,7 @@ pub fn with_build<T>(
 pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Record> {
     let started = Instant::now();
     let _lock = crate::run::lock::OutputLock::acquire(&paths.output)?;
+    noop::forget(&paths.output)?;
     with_build(project, paths, &req.jobserver, |build| {
         run_build(build, paths, req, started)
     })
@@ -248,6 +283,19 @@ fn run_build(
         .unwrap_or(0);
     write_record(&paths.output, &record)?;
     remember_keys(&paths.output, &record)?;
+    if let Some(invocation) = req.remember
+        && !outcome.failed()
+        && req.target.is_none()
+        && req.rebuild.is_none()
+    {
+        // The cache entries stay part of the answer: a cache emptied since
+        // means a build, as it would without the remembered one.
+        let mut read = build.project.watch.stamps();
+        for key in record.steps.iter().filter_map(|s| s.key.as_deref()) {
+            read.probe(&store.action_path(key));
+        }
+        noop::remember(&paths.output, invocation, read, &record)?;
+    }
     if outcome.failed() {
         let logs = paths.output.join("logs");
         let mut failures: Vec<Failure> = Vec::new();
@@ -283,11 +331,11 @@ fn step_index(plan: &Plan, name: &str) -> Result<usize> {
 
 /// `output/<board>/overrides.ron` (or `$FORGE_OVERRIDE_FILE`): package name →
 /// local source tree, like Buildroot's `<PKG>_OVERRIDE_SRCDIR`.
-fn load_overrides(output: &Path) -> Result<BTreeMap<String, PathBuf>> {
+fn load_overrides(project: &Project, output: &Path) -> Result<BTreeMap<String, PathBuf>> {
     let file = std::env::var_os("FORGE_OVERRIDE_FILE")
         .map(PathBuf::from)
         .unwrap_or_else(|| output.join("overrides.ron"));
-    if !file.is_file() {
+    if !project.watch.is_file(&file) {
         return Ok(BTreeMap::new());
     }
     let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-const APT_LISTS: &str = "/var/lib/apt/lists";
+pub const APT_LISTS: &str = "/var/lib/apt/lists";
 
 pub struct DebResolver {
     file: PathBuf,

@@ -10,11 +10,12 @@
 use crate::error::{Error, Result};
 use crate::exec::local::PLAIN;
 use crate::load::recipe::choice::is_commit_id;
+use crate::load::watch::Watch;
 use crate::sources::git::{self, GitError};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A Git source as the recipe and options give it.
 pub struct GitRequest<'a> {
@@ -32,14 +33,17 @@ pub struct GitResolver {
     config: Option<PathBuf>,
     /// (url, branch) → commit, so a branch is resolved once per process.
     resolved: Mutex<BTreeMap<(String, String), String>>,
+    /// Planning's reads, stamped (the remembered tree ids are read here).
+    watch: Arc<Watch>,
 }
 
 impl GitResolver {
-    pub fn new(dl: PathBuf, config: Option<PathBuf>) -> GitResolver {
+    pub fn new(dl: PathBuf, config: Option<PathBuf>, watch: Arc<Watch>) -> GitResolver {
         GitResolver {
             dl,
             config,
             resolved: Mutex::new(BTreeMap::new()),
+            watch,
         }
     }
 
@@ -58,6 +62,7 @@ impl GitResolver {
         };
         let dir = self.dl.join(req.package);
         let memo = dir.join(format!("{}-{commit}.tree", req.package));
+        self.watch.probe(&memo);
         if let Ok(tree) = fs::read_to_string(&memo)
             && is_commit_id(tree.trim())
         {

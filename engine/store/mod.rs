@@ -266,6 +266,11 @@ impl Store {
     }
 
     /// The action recorded for `key`, if its manifest is still present.
+    /// Where the action cache entry of `key` lives.
+    pub fn action_path(&self, key: &str) -> PathBuf {
+        self.sharded("actions", key, ".json")
+    }
+
     pub fn action(&self, key: &str) -> Option<Action> {
         if let Some(a) = self.actions.lock().ok().and_then(|a| a.get(key).cloned()) {
             return Some(a);
