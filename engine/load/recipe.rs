@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+pub mod choice;
+pub mod hashfile;
 pub mod vars;
+
+use choice::{is_commit_id, whole_option};
 
 /// One package recipe, as written in RON.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +80,38 @@ pub enum Source {
         #[serde(default)]
         version: Option<String>,
     },
+    /// A Git repository at a commit (40 hex digits); the identity is the
+    /// commit's tree. A branch or tag is allowed only as `${OPTION}`, which
+    /// is then pinned (see `sources::git`).
+    Git {
+        url: String,
+        commit: String,
+        #[serde(default)]
+        submodules: bool,
+    },
+    /// Buildroot's four ways to get a source, picked by options named from
+    /// `prefix` (see [`choice`]): a release `version` of the hash file
+    /// `hash_file` in the package folder, downloaded from `url` (which
+    /// names `${<PREFIX>_VERSION}`); a tarball; Git; a `local` path.
+    Choice {
+        prefix: String,
+        #[serde(default)]
+        menu: Option<String>,
+        /// The default way: `version`, `tarball`, `git` or `local`.
+        #[serde(default = "default_choice")]
+        default: String,
+        /// The default release version.
+        version: String,
+        url: String,
+        hash_file: String,
+        /// The default local path.
+        #[serde(default)]
+        local: String,
+    },
+}
+
+fn default_choice() -> String {
+    "version".into()
 }
 
 /// The build kind: which of forge's built-in procedures builds the package.
@@ -214,6 +250,15 @@ pub enum RecipeError {
     Invalid { location: Location, message: String },
     #[error(transparent)]
     Variable(#[from] vars::VarError),
+    /// Boxed: it carries the versions a hash file knows.
+    #[error(transparent)]
+    Source(Box<choice::SourceError>),
+}
+
+impl From<choice::SourceError> for RecipeError {
+    fn from(e: choice::SourceError) -> Self {
+        RecipeError::Source(Box::new(e))
+    }
 }
 
 /// Load one recipe file; its folder name must equal the recipe's name.
@@ -228,7 +273,7 @@ pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
         }
     })?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let loaded = Loaded {
+    let mut loaded = Loaded {
         recipe,
         file: file.to_path_buf(),
         dir,
@@ -248,6 +293,7 @@ pub fn load(file: &Path) -> Result<Loaded, RecipeError> {
         });
     }
     validate(&loaded)?;
+    choice::declare(&mut loaded)?;
     Ok(loaded)
 }
 
@@ -264,6 +310,18 @@ fn validate(l: &Loaded) -> Result<(), RecipeError> {
             sha256,
             format!(
                 "field `sha256`: {sha256:?} is not a sha256 (64 hex digits); copy the checksum the upstream project publishes"
+            ),
+        ));
+    }
+    if let Source::Git { commit, .. } = &l.recipe.source
+        && !is_commit_id(commit)
+        && whole_option(commit).is_none()
+    {
+        return Err(invalid(
+            commit,
+            format!(
+                "field `commit`: {commit:?} is not a full commit id (40 hex digits); a branch \
+                 or tag can only come from an option (`${{NAME}}`), where it is pinned"
             ),
         ));
     }
@@ -398,5 +456,60 @@ mod tests {
         let e = load(&f).unwrap_err().to_string();
         assert!(e.contains("x.ron:2:"), "{e}");
         assert!(e.contains("sha256"), "{e}");
+    }
+
+    const CHOICE: &str = "Recipe(name: \"k\", version: \"1\",\n source: Choice(prefix: \"K\", version: \"1.2\",\n url: \"https://x/k-${K_VERSION}.tar.xz\", hash_file: \"k.hash\"),\n kind: Generic())";
+
+    fn hash_line(file: &str) -> String {
+        format!("sha256  {}  {file}\n", "a".repeat(64))
+    }
+
+    #[test]
+    fn a_source_choice_declares_its_options() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "k", CHOICE);
+        std::fs::write(tmp.path().join("k/k.hash"), hash_line("k-1.2.tar.xz")).unwrap();
+        let l = load(&f).unwrap();
+        for opt in [
+            "K_SOURCE",
+            "K_VERSION",
+            "K_TARBALL_URL",
+            "K_TARBALL_SHA256",
+            "K_GIT_URL",
+            "K_GIT_COMMIT",
+            "K_GIT_SUBMODULES",
+            "K_SOURCE_PATH",
+        ] {
+            assert!(l.recipe.options.contains_key(opt), "{opt}");
+        }
+        assert_eq!(l.recipe.source.choice_options().len(), 8);
+    }
+
+    #[test]
+    fn a_default_version_missing_from_the_hash_file_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "k", CHOICE);
+        std::fs::write(tmp.path().join("k/k.hash"), hash_line("k-1.1.tar.xz")).unwrap();
+        let e = load(&f).unwrap_err().to_string();
+        assert!(e.contains("k.ron:2:"), "{e}");
+        assert!(
+            e.contains("1.2 is not listed") && e.contains("(it lists 1.1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_git_branch_written_in_a_recipe_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(
+            tmp.path(),
+            "g",
+            "Recipe(name: \"g\", version: \"1\",\n source: Git(url: \"file:///r\", commit: \"main\"),\n kind: Generic())",
+        );
+        let e = load(&f).unwrap_err().to_string();
+        assert!(
+            e.contains("g.ron:2:") && e.contains("not a full commit id"),
+            "{e}"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod assembly;
 pub mod imageopts;
 mod package;
 mod resolve;
+mod source;
 
 pub use package::missing_compiler;
 pub use resolve::Resolver;

@@ -1,8 +1,7 @@
 //! Resolving a package step's spec from its recipe and the option values:
 //! `${…}` expanded, the files its fields and `Path` options name found and
-//! digested, the source's identity established (a local file's content, a
-//! download's sha256 and mirrors, what apt resolves a Debian package to),
-//! and the cross compiler of a toolchain found on PATH.
+//! digested, the source's identity established (in `source`), and the
+//! cross compiler of a toolchain found on PATH.
 
 use super::Resolver;
 use crate::error::{Error, Result};
@@ -11,18 +10,29 @@ use crate::load::config::OptionDecl;
 use crate::load::recipe::{Kind, Loaded, Source};
 use crate::spec::{FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, kernel_arch};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 impl Resolver<'_> {
     /// The spec of the package `l`.
     pub fn package(&self, l: &Loaded) -> Result<PackageSpec> {
         let r = &l.recipe;
+        // A source choice's options enter the key through the identity
+        // they give (a hash, a tree id), not one by one.
+        let by_identity = r.source.choice_options();
+        let source_field = match r.source {
+            Source::Choice { .. } => serde_json::Value::Null,
+            _ => serde_json::json!(r.source),
+        };
         let fields = serde_json::json!({
-            "source": r.source, "patches": r.patches, "kind": r.kind,
+            "source": source_field, "patches": r.patches, "kind": r.kind,
         })
         .to_string();
         let mut names: Vec<&str> = referenced_options(&fields, self.values);
-        names.extend(r.options.keys().map(String::as_str));
+        names.extend(
+            r.options
+                .keys()
+                .map(String::as_str)
+                .filter(|n| !by_identity.iter().any(|b| b == n)),
+        );
         names.sort_unstable();
         names.dedup();
         let options: BTreeMap<String, String> = names
@@ -38,10 +48,13 @@ impl Resolver<'_> {
             }
         }
         let override_dir = self.overrides.get(&r.name);
-        let source = match override_dir {
-            Some(dir) => SourceId::Override {
-                dir: self.input("OVERRIDE_SRCDIR", dir.clone())?,
-            },
+        let (source, release) = match override_dir {
+            Some(dir) => (
+                SourceId::Override {
+                    dir: self.input("OVERRIDE_SRCDIR", dir.clone())?,
+                },
+                None,
+            ),
             None => self.source(l)?,
         };
         let patches = r
@@ -53,7 +66,7 @@ impl Resolver<'_> {
         let keep_work_tree = kind.keeps_work_tree() || override_dir.is_some();
         Ok(PackageSpec {
             name: r.name.clone(),
-            version: r.version.clone(),
+            version: release.unwrap_or_else(|| r.version.clone()),
             strip_components: r.strip_components.unwrap_or(match r.source {
                 Source::Deb { .. } => 0,
                 _ => 1,
@@ -75,86 +88,8 @@ impl Resolver<'_> {
     }
 
     /// `${OPTION}`, `${version}` and `${name}` expanded in a recipe string.
-    fn expand_in(&self, l: &Loaded, text: &str) -> String {
+    pub(super) fn expand_in(&self, l: &Loaded, text: &str) -> String {
         expand(text, self.values, &l.variables())
-    }
-
-    fn source(&self, l: &Loaded) -> Result<SourceId> {
-        let expand = |t: &str| self.expand_in(l, t);
-        Ok(match &l.recipe.source {
-            Source::None => SourceId::None,
-            Source::Url {
-                url,
-                sha256,
-                file_name,
-            } => {
-                let url = expand(url);
-                let name = file_name
-                    .clone()
-                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(&url).to_string());
-                let mirror = |site: &str| {
-                    let s = self.value(site);
-                    (!s.is_empty()).then(|| format!("{}/{name}", s.trim_end_matches('/')))
-                };
-                let urls = [mirror("PRIMARY_SITE"), Some(url), mirror("BACKUP_SITE")]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                SourceId::Url {
-                    sha256: sha256.clone(),
-                    file_name: name,
-                    urls,
-                }
-            }
-            Source::Local { path } => {
-                let written = expand(path);
-                let p = PathBuf::from(&written);
-                let p = if p.is_absolute() {
-                    p
-                } else if self.project.watch.probe(&l.dir.join(&p)) {
-                    l.dir.join(&p)
-                } else {
-                    self.project.resolve(&written)
-                };
-                let digest = self.stats.path(&p).map_err(|_| {
-                    Error::Other(format!(
-                        "{}: field `source`: {} does not exist on this machine",
-                        l.locate("Local"),
-                        p.display()
-                    ))
-                })?;
-                SourceId::Local {
-                    file: FileInput {
-                        name: written,
-                        digest,
-                        path: p,
-                    },
-                }
-            }
-            Source::Deb {
-                package,
-                arch,
-                version,
-            } => {
-                let (package, arch) = (expand(package), expand(arch));
-                // Unpinned: apt decides the version; its answer is
-                // remembered until apt's package lists change.
-                let identity = match version {
-                    Some(v) => format!("{package}:{arch}={v}"),
-                    None => {
-                        let lists = std::path::Path::new(crate::sources::debsource::APT_LISTS);
-                        self.project.watch.probe(lists);
-                        self.debs.identity(&package, &arch)?
-                    }
-                };
-                SourceId::Deb {
-                    package,
-                    arch,
-                    version: version.clone(),
-                    identity,
-                }
-            }
-        })
     }
 
     fn kind(&self, l: &Loaded) -> Result<KindSpec> {

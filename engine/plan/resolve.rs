@@ -8,12 +8,14 @@ use crate::key::digest::StatCache;
 use crate::load::config::Value;
 use crate::load::project::Project;
 use crate::sources::debsource::DebResolver;
+use crate::sources::gitsource::GitResolver;
 use crate::spec::{FileInput, StepSpec};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What resolving specs needs: the project, the option values, the stat
-/// cache for digests, the source overrides and apt's answers.
+/// cache for digests, the source overrides, apt's answers and
+/// Git's.
 pub struct Resolver<'a> {
     pub project: &'a Project,
     pub values: &'a BTreeMap<String, Value>,
@@ -21,6 +23,8 @@ pub struct Resolver<'a> {
     /// Packages whose source is a local tree (OVERRIDE_SRCDIR).
     pub overrides: &'a BTreeMap<String, PathBuf>,
     pub debs: &'a DebResolver,
+    /// Git commits and tree ids (branches pinned in the `.config`).
+    pub gits: &'a GitResolver,
 }
 
 impl Resolver<'_> {

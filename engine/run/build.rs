@@ -13,6 +13,7 @@ use crate::load::project::Project;
 use crate::plan::{Plan, Resolver, StepKind};
 use crate::run::sched::Work;
 use crate::sources::debsource::DebResolver;
+use crate::sources::gitsource::GitResolver;
 use crate::spec::StepSpec;
 use crate::store::{Action, ActionCache, Store};
 use std::collections::BTreeMap;
@@ -42,6 +43,7 @@ pub struct Build<'a> {
     keys: Mutex<Vec<Option<(String, Inputs)>>>,
     done: Mutex<Done>,
     debs: DebResolver,
+    gits: GitResolver,
 }
 
 /// What is known of the steps done in this build.
@@ -72,12 +74,18 @@ impl<'a> Build<'a> {
         jobserver: jobserver::Client,
     ) -> Result<Self> {
         let debs = DebResolver::load(store.root());
+        let gits = GitResolver::new(
+            dl_dir.clone(),
+            Some(output.join(".config")),
+            project.watch.clone(),
+        );
         let specs = Resolver {
             project,
             values,
             stats,
             overrides: &overrides,
             debs: &debs,
+            gits: &gits,
         }
         .specs(plan)?;
         let n = plan.steps.len();
@@ -99,6 +107,7 @@ impl<'a> Build<'a> {
                 sysroots: vec![None; n],
             }),
             debs,
+            gits,
         })
     }
 
@@ -111,6 +120,7 @@ impl<'a> Build<'a> {
             stats: self.stats,
             overrides: &self.overrides,
             debs: &self.debs,
+            gits: &self.gits,
         }
     }
 

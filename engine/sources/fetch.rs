@@ -4,10 +4,12 @@
 //! trying each candidate URL in order (`http://`, `https://`, `file://`, or a
 //! plain absolute path), streaming into a temporary `.NAME.part-*` file while
 //! hashing, and renaming into place only when the hash matches. A file whose
-//! hash does not match is never left under its final name. Debian binary
-//! packages fetched with apt live in [`deb`].
+//! hash does not match is never left under its final name. The mirrors a
+//! package's download is tried from, and the error when none gave it, are
+//! in [`mirrors`]; Debian binary packages fetched with apt live in [`deb`].
 
 mod deb;
+mod mirrors;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +24,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use deb::{Published, fetch_deb, fetch_deb_with, resolve_deb, resolve_deb_with};
+pub use mirrors::{Unavailable, candidates, fetch_for};
 
 /// One failed try of one URL, for the final report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +39,7 @@ impl fmt::Display for Attempt {
     }
 }
 
-fn list_attempts(attempts: &[Attempt]) -> String {
+pub(crate) fn list_attempts(attempts: &[Attempt]) -> String {
     attempts.iter().map(|a| format!("\n  {a}")).collect()
 }
 
@@ -71,6 +74,13 @@ pub enum FetchError {
         file_name: String,
         attempts: Vec<Attempt>,
     },
+
+    /// Boxed: it carries every attempt and the mirrors.
+    #[error("{0}")]
+    Unavailable(Box<mirrors::Unavailable>),
+
+    #[error(transparent)]
+    Git(#[from] crate::sources::git::GitError),
 
     #[error("invalid Debian package request `{spec}`: {reason}")]
     BadDebSpec { spec: String, reason: String },

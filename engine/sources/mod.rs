@@ -1,8 +1,11 @@
 //! Sources: downloads with mirrors and hashes, Debian packages through apt,
-//! archive extraction, and preparing a step's source tree (fetch → extract
-//! → patch, kept work trees, overrides).
+//! Git repositories (a bare cache, the tree id as identity, reproducible
+//! archives), archive extraction, and preparing a step's source tree
+//! (fetch → extract → patch, kept work trees, overrides).
 
 pub mod archive;
 pub mod debsource;
 pub mod fetch;
+pub mod git;
+pub mod gitsource;
 pub mod source;

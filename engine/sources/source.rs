@@ -11,8 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Fetch the package's source into `dl_dir/<name>/` if needed, with apt
-/// run through `exec`; returns the archive or tree to unpack (nothing for
-/// `None` and overridden sources).
+/// and git run through `exec`; returns the archive or tree to unpack
+/// (nothing for `None` and overridden sources). A Git source becomes its
+/// reproducible archive there.
 pub fn fetch_with(
     exec: &dyn Executor,
     spec: &PackageSpec,
@@ -26,9 +27,28 @@ pub fn fetch_with(
             sha256,
             file_name,
             urls,
-        } => Ok(Some(crate::sources::fetch::fetch_url(
-            urls, sha256, &dl, file_name,
+            sites,
+        } => Ok(Some(crate::sources::fetch::fetch_for(
+            &spec.name, urls, sites, sha256, dl_dir, file_name,
         )?)),
+        SourceId::Git {
+            url,
+            commit,
+            submodules,
+            ..
+        } => {
+            let req = crate::sources::git::ArchiveRequest {
+                package: &spec.name,
+                url,
+                commit,
+                submodules: *submodules,
+                option: "the commit",
+            };
+            fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
+            let archive = crate::sources::git::archive(exec, &req, &dl)
+                .map_err(crate::sources::fetch::FetchError::from)?;
+            Ok(Some(archive))
+        }
         SourceId::Deb {
             package,
             arch,

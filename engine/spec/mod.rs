@@ -17,7 +17,7 @@ mod package;
 mod tests;
 
 pub use assembly::{DiskSpec, HookSpec, ImageSpec, ImageWriter, PackagePart, RootfsSpec, Table};
-pub use package::{KindSpec, PackageEnv, PackageSpec, SourceId, kernel_arch};
+pub use package::{KindSpec, PackageEnv, PackageSpec, Sites, SourceId, kernel_arch};
 
 use crate::key::Inputs;
 use serde::{Deserialize, Serialize};

@@ -54,6 +54,10 @@ pub enum SourceId {
         file_name: String,
         #[serde(skip)]
         urls: Vec<String>,
+        /// PRIMARY_SITE and BACKUP_SITE as set, for the message when
+        /// every URL failed.
+        #[serde(skip)]
+        sites: Sites,
     },
     /// A file or tree on this machine, by content.
     Local {
@@ -67,10 +71,31 @@ pub enum SourceId {
         version: Option<String>,
         identity: String,
     },
+    /// A Git repository at a commit. The identity is the commit's tree id
+    /// (git's content hash of the tree, submodule commits included), so
+    /// the same tree from another repository, commit or clone has the same
+    /// key; where it is fetched from and which commit names it are
+    /// locations.
+    Git {
+        tree: String,
+        submodules: bool,
+        #[serde(skip)]
+        url: String,
+        #[serde(skip)]
+        commit: String,
+    },
     /// A local tree replacing the recipe's source (OVERRIDE_SRCDIR).
     Override {
         dir: FileInput,
     },
+}
+
+/// The mirrors a download may come from (Buildroot's BR2_PRIMARY_SITE and
+/// BR2_BACKUP_SITE); empty when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sites {
+    pub primary: String,
+    pub backup: String,
 }
 
 /// The build kind with its fields expanded and its files resolved.

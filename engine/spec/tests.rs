@@ -89,6 +89,19 @@ fn samples() -> Vec<StepSpec> {
                 sha256: "ab".into(),
                 file_name: "hello-1.0.tar.gz".into(),
                 urls: vec!["https://example.invalid/hello-1.0.tar.gz".into()],
+                sites: Sites {
+                    primary: "file:///mirror".into(),
+                    backup: String::new(),
+                },
+            },
+        ),
+        package(
+            generic.clone(),
+            SourceId::Git {
+                tree: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+                submodules: false,
+                url: "https://example.invalid/hello.git".into(),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
             },
         ),
         package(generic.clone(), SourceId::Local { file: file("src") }),

@@ -139,7 +139,8 @@ fn kernel_source_defconfig_and_image() {
         "{BASE}{KERNEL}BR2_LINUX_KERNEL_DEFCONFIG=\"vexpress\"\n"
     ));
     assert!(v["PACKAGE_LINUX"].is_true());
-    assert_eq!(text_of(&v, "LINUX_SOURCE_PATH"), "/src/linux.tar.xz");
+    assert_eq!(text_of(&v, "LINUX_SOURCE"), "tarball");
+    assert_eq!(text_of(&v, "LINUX_TARBALL_URL"), "file:///src/linux.tar.xz");
     assert_eq!(text_of(&v, "LINUX_DEFCONFIG"), "vexpress_defconfig");
     assert_eq!(text_of(&v, "LINUX_IMAGE"), "zImage");
     let image = |member: &str| {
@@ -152,12 +153,14 @@ fn kernel_source_defconfig_and_image() {
         "{BASE}{KERNEL}BR2_LINUX_KERNEL_USE_ARCH_DEFAULT_CONFIG=y\n"
     ));
     assert_eq!(text_of(&v, "LINUX_DEFCONFIG"), "defconfig");
+    // A download URL is a tarball source now (its sha256 is asked for
+    // when the kernel's source is resolved).
     let url = "BR2_LINUX_KERNEL_CUSTOM_TARBALL_LOCATION=\"https://x/linux.tar.xz\"";
-    let got = unsupported(&format!(
+    let v = values(&format!(
         "{BASE}{}{url}\n",
         &KERNEL[..KERNEL.rfind("BR2_").unwrap()]
     ));
-    assert_eq!(got, [(Some(8), url.to_string())]);
+    assert_eq!(text_of(&v, "LINUX_TARBALL_URL"), "https://x/linux.tar.xz");
 }
 
 #[test]
@@ -354,6 +357,39 @@ fn wrong_lines_are_reported_with_the_unsupported_ones() {
 }
 
 #[test]
+fn kernel_version_and_git_choices_translate() {
+    let v = values(&format!("{BASE}BR2_LINUX_KERNEL=y\n"));
+    assert_eq!(text_of(&v, "LINUX_SOURCE"), "version", "Buildroot's latest");
+    let v = values(&format!(
+        "{BASE}BR2_LINUX_KERNEL=y\nBR2_LINUX_KERNEL_CUSTOM_VERSION=y\n\
+         BR2_LINUX_KERNEL_CUSTOM_VERSION_VALUE=\"6.6.93\"\n"
+    ));
+    assert_eq!(text_of(&v, "LINUX_SOURCE"), "version");
+    assert_eq!(text_of(&v, "LINUX_VERSION"), "6.6.93");
+    let v = values(&format!(
+        "{BASE}BR2_LINUX_KERNEL=y\nBR2_LINUX_KERNEL_CUSTOM_GIT=y\n\
+         BR2_LINUX_KERNEL_CUSTOM_REPO_URL=\"https://example.org/linux.git\"\n\
+         BR2_LINUX_KERNEL_CUSTOM_REPO_VERSION=\"v6.12\"\n\
+         BR2_LINUX_KERNEL_CUSTOM_REPO_GIT_SUBMODULES=y\n"
+    ));
+    assert_eq!(text_of(&v, "LINUX_SOURCE"), "git");
+    assert_eq!(
+        text_of(&v, "LINUX_GIT_URL"),
+        "https://example.org/linux.git"
+    );
+    assert_eq!(text_of(&v, "LINUX_GIT_COMMIT"), "v6.12");
+    assert!(v["LINUX_GIT_SUBMODULES"].is_true());
+    // Mercurial is not something forge fetches.
+    assert_eq!(
+        unsupported(&format!(
+            "{BASE}BR2_LINUX_KERNEL=y\nBR2_LINUX_KERNEL_CUSTOM_HG=y\n"
+        ))
+        .len(),
+        1
+    );
+}
+
+#[test]
 fn forge_names_win_over_buildroot_defaults() {
     let v = values(&format!("{BASE}SYSTEM_HOSTNAME=\"mine\"\nROOTFS_CPIO=y\n"));
     assert_eq!(text_of(&v, "SYSTEM_HOSTNAME"), "mine");
@@ -377,7 +413,8 @@ fn savedefconfig_writes_forge_names_in_the_files_layout() {
     assert_eq!(
         saved,
         "# my board\nPACKAGE_TOOLCHAIN_EXTERNAL=y\n\n# kernel\nPACKAGE_LINUX=y\n\
-         LINUX_SOURCE_PATH=\"/src/linux.tar.xz\"\nLINUX_DEFCONFIG=\"vexpress_defconfig\"\n\
+         LINUX_SOURCE=\"tarball\"\nLINUX_TARBALL_URL=\"file:///src/linux.tar.xz\"\n\
+         LINUX_DEFCONFIG=\"vexpress_defconfig\"\n\
          BACKUP_SITE=\"https://sources.buildroot.net\"\nPACKAGE_BUSYBOX=y\nPACKAGE_SKELETON=y\n\
          SYSTEM_BANNER=\"Welcome to Buildroot\"\nSYSTEM_GETTY_BAUDRATE=\"0\"\nSYSTEM_GETTY_PORT=\"console\"\nSYSTEM_HOSTNAME=\"buildroot\"\n\
          TOOLCHAIN_EXTERNAL_PREFIX=\"arm-linux-\"\n"
