@@ -122,6 +122,19 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
         &format!("PRIMARY_SITE=file://{}", mirror.display()),
         "BACKUP_SITE=",
     ]);
+    // An environment image too (qemu_arm64 keeps its environment in flash,
+    // CONFIG_ENV_SIZE 0x40000; the boot does not read this file).
+    t.write(
+        "boards/env-test.txt",
+        "# comment\nbootdelay=3\n\nforge=virt\n",
+    );
+    t.ok(&[
+        "config",
+        "set",
+        "UBOOT_ENVIMAGE=y",
+        "UBOOT_ENVIMAGE_SOURCE=boards/env-test.txt",
+        "UBOOT_ENVIMAGE_SIZE=0x40000",
+    ]);
 
     // Cold build from an empty cache and an empty dl/.
     let start = Instant::now();
@@ -137,11 +150,19 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
         );
     }
     // BusyBox came from the primary site, checked against its sha256.
-    assert!(t.dl().join("busybox-1.35.0.tar.bz2").is_file());
+    assert!(t.dl().join("busybox/busybox-1.35.0.tar.bz2").is_file());
     let img = images(&t);
     for f in ["u-boot.bin", "boot.scr", "Image", "rootfs.ext4", "disk.img"] {
         assert!(img.join(f).is_file(), "images/{f} is missing");
     }
+    check_env_image(&std::fs::read(img.join("uboot-env.bin")).expect("uboot-env.bin"));
+    assert!(
+        t.root
+            .join("output")
+            .join(BOARD)
+            .join("build/uboot/out/host/bin/mkimage")
+            .is_file()
+    );
     // boot.scr is a legacy script image for arm64.
     let scr = sh_in(&img, "dumpimage -l boot.scr || mkimage -l boot.scr");
     assert!(scr.contains("Script"), "{scr}");
@@ -171,6 +192,63 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
     assert!(steps_with(&record, "built").is_empty(), "{record}");
 
     uboot_flows(&t);
+}
+
+/// U-Boot's environment layout: CRC-32 (little endian) of the data, then
+/// `name=value\0` entries, `\0`-padded to the size.
+fn check_env_image(image: &[u8]) {
+    assert_eq!(image.len(), 0x40000);
+    let (crc, data) = image.split_at(4);
+    assert_eq!(crc, crc32(data).to_le_bytes(), "bad environment CRC");
+    assert!(data.starts_with(b"bootdelay=3\0forge=virt\0\0"));
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A U-Boot setting that cannot work fails at plan time, naming the option.
+#[test]
+fn uboot_settings_are_checked_before_anything_runs() {
+    let tools = tools_dir();
+    let t = Tree::new();
+    t.ok(&[
+        DEFCONFIG,
+        "config",
+        "set",
+        &format!("UBOOT_SOURCE_PATH={}", debian_uboot(&tools).display()),
+        "UBOOT_ENVIMAGE=y",
+    ]);
+    let err = t.fails(&["uboot"]);
+    assert!(err.contains("UBOOT_ENVIMAGE_SOURCE is empty"), "{err}");
+    t.write("boards/env.txt", "a=b\n");
+    t.ok(&[
+        "config",
+        "set",
+        "UBOOT_ENVIMAGE_SOURCE=boards/env.txt",
+        "UBOOT_ENVIMAGE_SIZE=128k",
+    ]);
+    let err = t.fails(&["uboot"]);
+    assert!(err.contains("UBOOT_ENVIMAGE_SIZE is \"128k\""), "{err}");
+    assert!(
+        !t.root
+            .join("output")
+            .join(BOARD)
+            .join("build/uboot/src")
+            .exists(),
+        "a step ran"
+    );
 }
 
 fn snapshot(t: &Tree) -> Vec<Vec<u8>> {
@@ -227,10 +305,10 @@ fn uboot_flows(t: &Tree) {
     tmux.wait_for("U-Boot 2023.01 Configuration", Duration::from_secs(300));
     tmux.keys(&["/"]);
     tmux.wait_for("Search Configuration Parameter", Duration::from_secs(10));
-    tmux.keys(&["CMD_BOOTEFI_HELLO", "Enter"]);
-    tmux.wait_for("Symbol: CMD_BOOTEFI_HELLO", Duration::from_secs(10));
+    tmux.keys(&["CMD_GETTIME", "Enter"]);
+    tmux.wait_for("Symbol: CMD_GETTIME", Duration::from_secs(10));
     tmux.keys(&["1"]);
-    tmux.wait_for("Hello world", Duration::from_secs(10));
+    tmux.wait_for("gettime", Duration::from_secs(10));
     tmux.keys(&["y"]);
     for _ in 0..6 {
         tmux.keys(&["Escape", "Escape"]);
@@ -244,7 +322,7 @@ fn uboot_flows(t: &Tree) {
     tmux.wait_for("MENUCONFIG-EXIT-0", Duration::from_secs(60));
 
     let diff = t.ok(&["uboot-diff-config"]);
-    assert!(diff.contains("CONFIG_CMD_BOOTEFI_HELLO"), "{diff}");
+    assert!(diff.contains("CONFIG_CMD_GETTIME"), "{diff}");
     t.ok(&["uboot-update-defconfig"]);
     let after = snapshot(t);
     let fragment = String::from_utf8(after[0].clone()).expect("utf8");
@@ -252,7 +330,7 @@ fn uboot_flows(t: &Tree) {
     // Minimal: the original fragment plus exactly the one symbol.
     assert_eq!(
         fragment,
-        format!("{original}CONFIG_CMD_BOOTEFI_HELLO=y\n"),
+        format!("{original}CONFIG_CMD_GETTIME=y\n"),
         "the fragment is not the original plus the change"
     );
     assert_eq!(
