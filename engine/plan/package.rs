@@ -220,12 +220,6 @@ impl Resolver<'_> {
                 wanted.dedup();
                 let env_image = if expand(env_image).trim() == "y" {
                     let mut sources = self.recipe_files(l, &expand(env_source))?;
-                    let size_text = expand(env_size);
-                    let size =
-                        parse_env_size(&size_text).ok_or_else(|| UBootSettingError::EnvSize {
-                            recipe: recipe.clone(),
-                            value: size_text.clone(),
-                        })?;
                     match sources.len() {
                         0 => Err(UBootSettingError::EnvSourceMissing {
                             recipe: recipe.clone(),
@@ -236,6 +230,12 @@ impl Resolver<'_> {
                             count,
                         })?,
                     }
+                    let size_text = expand(env_size);
+                    let size =
+                        parse_env_size(&size_text).ok_or_else(|| UBootSettingError::EnvSize {
+                            recipe: recipe.clone(),
+                            value: size_text.clone(),
+                        })?;
                     Some(EnvImage {
                         source: sources.remove(0),
                         size,
