@@ -8,6 +8,7 @@
 use super::StepCtx;
 use super::kbuild::{self, ConfigSource, copy};
 use crate::error::{Error, Result};
+use crate::exec::Cmd;
 use crate::spec::{EnvImage, FileInput, KindSpec};
 use std::fs;
 use std::path::Path;
@@ -172,14 +173,22 @@ fn make_env_image(ctx: &mut StepCtx, env: &EnvImage) -> Result<()> {
     fs::write(&filtered, lines.join("\n") + "\n").map_err(|e| Error::io(&filtered, e))?;
     let tool = ctx.dirs.src.join("tools/mkenvimage");
     let dest = ctx.dirs.out.join("images/uboot-env.bin");
-    ctx.run(&format!(
-        "'{}' -s {} {}-o '{}' '{}'",
-        tool.display(),
-        env.size,
-        if env.redundant { "-r " } else { "" },
-        dest.display(),
-        filtered.display()
-    ))
+    if let Some(dir) = dest.parent() {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut cmd = Cmd::new(&tool).arg("-s").arg(env.size.to_string());
+    if env.redundant {
+        cmd = cmd.arg("-r");
+    }
+    let cmd = cmd
+        .arg("-o")
+        .arg(&dest)
+        .arg(&filtered)
+        .input(&tool)
+        .input(&filtered)
+        .output(&dest);
+    let src = ctx.dirs.src.clone();
+    ctx.runner.run_cmd(&src, cmd, "mkenvimage (UBOOT_ENVIMAGE)")
 }
 
 /// `images/boot.scr`: the boot commands wrapped in a legacy script image
@@ -190,13 +199,27 @@ fn make_boot_script(ctx: &mut StepCtx, script: &FileInput) -> Result<()> {
     if let Some(dir) = dest.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    ctx.run(&format!(
-        "'{}' -A {} -O linux -T script -C none -n 'boot script' -d '{}' '{}'",
-        tool.display(),
-        mkimage_arch(&ctx.spec.env.arch),
-        script.path.display(),
-        dest.display()
-    ))
+    let cmd = Cmd::new(&tool)
+        .args(["-A", mkimage_arch(&ctx.spec.env.arch)])
+        .args([
+            "-O",
+            "linux",
+            "-T",
+            "script",
+            "-C",
+            "none",
+            "-n",
+            "boot script",
+            "-d",
+        ])
+        .arg(&script.path)
+        .arg(&dest)
+        .input(&tool)
+        .input(&script.path)
+        .output(&dest);
+    let src = ctx.dirs.src.clone();
+    ctx.runner
+        .run_cmd(&src, cmd, "mkimage -T script (UBOOT_BOOT_SCRIPT)")
 }
 
 #[cfg(test)]
