@@ -21,7 +21,7 @@ use std::process::ExitCode;
     forge savedefconfig [--out F]    write the minimal defconfig back\n  \
     forge menuconfig                 edit the options in a terminal UI\n  \
     forge config list|get NAME|set NAME=VALUE…   show or change options\n  \
-    forge <pkg>-menuconfig           the package's own configurator (linux, busybox)\n  \
+    forge <pkg>-menuconfig           the package's own configurator (linux, uboot, busybox)\n  \
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
     forge run [--serial-only]        boot the images in qemu\n  \

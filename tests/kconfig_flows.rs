@@ -6,8 +6,9 @@
 mod common;
 
 use common::Tree;
+use common::tmux::Tmux;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BASE: &str = "boards/qemu_arm_vexpress/linux.config";
 const FRAG1: &str = "boards/qemu_arm_vexpress/linux-local.fragment";
@@ -127,51 +128,6 @@ fn update_defconfig_writes_only_the_top_fragment_and_round_trips() {
     only_linux_changed(&keys_before, &t);
 }
 
-/// A tmux session, killed however the test ends.
-struct Tmux(String);
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
-impl Tmux {
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0])
-            .args(keys)
-            .status()
-            .expect("tmux");
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {text:?} on screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
 #[test]
 fn linux_menuconfig_in_a_terminal_then_update_defconfig() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -195,7 +151,7 @@ fn linux_menuconfig_in_a_terminal_then_update_defconfig() {
         .status()
         .expect("tmux");
     assert!(status.success());
-    let tmux = Tmux(name);
+    let tmux = Tmux::named(name);
     tmux.wait_for("Linux/arm 6.1", Duration::from_secs(300));
     // Search for the symbol and jump to it.
     tmux.keys(&["/"]);

@@ -1,8 +1,10 @@
-//! The configuration flows of Kconfig-based packages (Linux, BusyBox):
-//! `forge <pkg>-menuconfig` / `-nconfig` run the package's own configurator
-//! on its kept work tree; `-update-defconfig` / `-update-config` write the
-//! result back to the board's files — with fragments, only the difference,
-//! into the top (last) fragment; `-diff-config` prints that difference.
+//! The configuration flows of Kconfig-based packages (Linux, U-Boot,
+//! BusyBox): `forge <pkg>-menuconfig` / `-nconfig` run the package's own
+//! configurator on its kept work tree; `-update-defconfig` /
+//! `-update-config` write the result back to the board's files — with
+//! fragments, only the difference, into the top (last) fragment;
+//! `-diff-config` prints that difference; `-savedefconfig` leaves the
+//! minimal form of the work tree's `.config` in its `defconfig`.
 
 use crate::error::{Error, Result};
 use crate::kinds::{self, StepCtx};
@@ -20,6 +22,7 @@ pub enum Flow {
     UpdateDefconfig,
     UpdateConfig,
     DiffConfig,
+    Savedefconfig,
 }
 
 impl Flow {
@@ -31,6 +34,7 @@ impl Flow {
             ("-update-defconfig", Flow::UpdateDefconfig),
             ("-update-config", Flow::UpdateConfig),
             ("-diff-config", Flow::DiffConfig),
+            ("-savedefconfig", Flow::Savedefconfig),
         ];
         table
             .into_iter()
@@ -78,6 +82,21 @@ pub fn run(build: &Build, pkg: &str, flow: Flow) -> Result<()> {
             Ok(())
         }
         Flow::UpdateDefconfig | Flow::UpdateConfig => write_back(&mut ctx, &from_files),
+        Flow::Savedefconfig => {
+            if !kinds::has_savedefconfig(&spec.kind) {
+                return Err(Error::Other(format!(
+                    "{pkg}'s configurator has no savedefconfig; use forge {pkg}-update-config"
+                )));
+            }
+            let dot = ctx.dirs.src.join(".config");
+            let edited = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
+            minimal(&mut ctx, &edited)?;
+            eprintln!(
+                "wrote {}; save it into the board's files with: forge {pkg}-update-defconfig",
+                ctx.dirs.src.join("defconfig").display()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -220,7 +239,7 @@ fn write_back(ctx: &mut StepCtx, from_files: &str) -> Result<()> {
     let Some(target) = config_files.first().map(|f| f.path.clone()) else {
         return Err(Error::Other(format!(
             "{}'s configuration comes from an in-tree defconfig; name a board file in its config option \
-             (e.g. LINUX_CONFIG_FILE) to save changes into",
+             (LINUX_CONFIG_FILE, UBOOT_CONFIG_FILE) or add a fragment to save changes into",
             spec.name
         )));
     };
@@ -279,6 +298,10 @@ mod tests {
         assert_eq!(
             Flow::parse("linux-update-defconfig"),
             Some(("linux", Flow::UpdateDefconfig))
+        );
+        assert_eq!(
+            Flow::parse("uboot-savedefconfig"),
+            Some(("uboot", Flow::Savedefconfig))
         );
         assert_eq!(Flow::parse("linux"), None);
     }

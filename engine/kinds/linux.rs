@@ -3,17 +3,14 @@
 //! enabled) modules, and install them. The work tree is kept between builds,
 //! so a configuration-only change rebuilds incrementally in kbuild.
 
-use super::{StepCtx, dropped_symbols, merge_config, paths};
-use crate::error::{Error, Result};
+use super::StepCtx;
+use super::kbuild::{self, ConfigSource, copy};
+use crate::error::Result;
 use crate::spec::KindSpec;
 use std::fs;
-use std::path::PathBuf;
 
 /// The fields of the Linux kind, borrowed from the spec.
 struct Fields<'a> {
-    defconfig: &'a str,
-    config_file: Vec<PathBuf>,
-    fragments: Vec<PathBuf>,
     image: &'a str,
     dts: &'a [String],
     make_opts: &'a str,
@@ -22,24 +19,16 @@ struct Fields<'a> {
 fn fields(kind: &KindSpec) -> Fields<'_> {
     match kind {
         KindSpec::Linux {
-            defconfig,
-            config_file,
-            fragments,
             image,
             dts,
             make_opts,
+            ..
         } => Fields {
-            defconfig,
-            config_file: paths(config_file),
-            fragments: paths(fragments),
             image,
             dts,
             make_opts,
         },
         _ => Fields {
-            defconfig: "",
-            config_file: Vec::new(),
-            fragments: Vec::new(),
             image: "",
             dts: &[],
             make_opts: "",
@@ -61,36 +50,25 @@ pub fn make_command(ctx: &StepCtx) -> String {
 /// fragments in order) and resolve it with olddefconfig. Every symbol the
 /// files ask for must survive. Returns the resolved `.config` text.
 pub fn configure(ctx: &mut StepCtx) -> Result<String> {
-    let f = fields(&ctx.spec.kind);
     let make = make_command(ctx);
-    let src = ctx.dirs.src.clone();
-    let dot = src.join(".config");
-    let requested = if !f.config_file.is_empty() {
-        let merged = src.join(".forge-config-request");
-        let text = merge_config(&f.config_file, &f.fragments, &merged)?;
-        write_if_changed(&dot, &text)?;
-        text
-    } else if !f.defconfig.is_empty() {
-        ctx.run(&format!("{make} {}", f.defconfig))?;
-        let base = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
-        let frag_text = merge_config(&[], &f.fragments, &src.join(".forge-config-request"))?;
-        write_if_changed(&dot, &format!("{base}{frag_text}"))?;
-        frag_text
-    } else {
-        return Err(ctx.recipe_error("a Linux recipe needs `defconfig` or `config_file`"));
+    let spec = ctx.spec;
+    let KindSpec::Linux {
+        defconfig,
+        config_file,
+        fragments,
+        ..
+    } = &spec.kind
+    else {
+        return Err(ctx.recipe_error("not a Linux recipe"));
     };
-    ctx.run(&format!("{make} olddefconfig"))?;
-    let resolved = fs::read_to_string(&dot).map_err(|e| Error::io(&dot, e))?;
-    let dropped = dropped_symbols(&requested, &resolved);
-    if !dropped.is_empty() {
-        return Err(Error::Other(format!(
-            "step {}: the kernel configuration dropped symbols you asked for (their dependencies are off): {}; \
-             enable what they depend on in the config or fragment",
-            ctx.runner.step,
-            dropped.join(", ")
-        )));
-    }
-    Ok(resolved)
+    let source = ConfigSource {
+        what: "kernel",
+        option: "LINUX_DEFCONFIG or LINUX_CONFIG_FILE",
+        defconfig,
+        config_file,
+        fragments,
+    };
+    kbuild::configure(ctx, &make, &source)
 }
 
 pub fn build(ctx: &mut StepCtx) -> Result<()> {
@@ -135,22 +113,4 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
-    if let Some(parent) = to.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| Error::io(from, e))
-}
-
-/// Write `.config` only when its content changes, so kbuild's timestamps
-/// stay meaningful in a kept work tree.
-fn write_if_changed(path: &std::path::Path, text: &str) -> Result<()> {
-    if fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    fs::write(path, text).map_err(|e| Error::io(path, e))
 }

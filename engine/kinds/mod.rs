@@ -1,11 +1,15 @@
 //! Build kinds: forge's built-in procedures that turn a prepared source tree
 //! into a package output tree. One file per kind; a recipe names its kind
-//! and fills in fields.
+//! and fills in fields. `kbuild` holds what Linux and U-Boot share.
 
 mod generic;
+mod kbuild;
 mod kconfig;
 mod linux;
 mod toolchain;
+mod uboot;
+
+pub use uboot::UBootError;
 
 pub use crate::spec::kernel_arch;
 
@@ -49,19 +53,28 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
         }
         KindSpec::Kconfig { .. } => kconfig::build(ctx),
         KindSpec::Linux { .. } => linux::build(ctx),
+        KindSpec::UBoot { .. } => uboot::build(ctx),
         KindSpec::ExternalToolchain { .. } => toolchain::build(ctx),
     }
 }
 
 /// Whether the kind is configured by Kconfig (has `<pkg>-menuconfig`).
 pub fn is_kconfig(kind: &KindSpec) -> bool {
-    matches!(kind, KindSpec::Kconfig { .. } | KindSpec::Linux { .. })
+    matches!(
+        kind,
+        KindSpec::Kconfig { .. } | KindSpec::Linux { .. } | KindSpec::UBoot { .. }
+    )
 }
 
 /// The base config files and the fragments of a Kconfig-configured kind.
 pub fn config_files(kind: &KindSpec) -> (&[FileInput], &[FileInput]) {
     match kind {
         KindSpec::Linux {
+            config_file,
+            fragments,
+            ..
+        }
+        | KindSpec::UBoot {
             config_file,
             fragments,
             ..
@@ -77,6 +90,7 @@ pub fn config_files(kind: &KindSpec) -> (&[FileInput], &[FileInput]) {
 pub fn make_command(ctx: &StepCtx) -> String {
     match &ctx.spec.kind {
         KindSpec::Linux { .. } => linux::make_command(ctx),
+        KindSpec::UBoot { .. } => uboot::make_command(ctx),
         _ => kconfig::make_command(ctx),
     }
 }
@@ -85,13 +99,14 @@ pub fn make_command(ctx: &StepCtx) -> String {
 pub fn configure(ctx: &mut StepCtx) -> Result<String> {
     match &ctx.spec.kind {
         KindSpec::Linux { .. } => linux::configure(ctx),
+        KindSpec::UBoot { .. } => uboot::configure(ctx),
         _ => kconfig::configure(ctx),
     }
 }
 
 /// Whether the package's kconfig has `savedefconfig` (BusyBox's has not).
 pub fn has_savedefconfig(kind: &KindSpec) -> bool {
-    matches!(kind, KindSpec::Linux { .. })
+    matches!(kind, KindSpec::Linux { .. } | KindSpec::UBoot { .. })
 }
 
 /// Concatenate a base config and fragments into `dest` (later lines win).

@@ -163,6 +163,43 @@ pub enum Kind {
         #[serde(default)]
         make_opts: String,
     },
+    /// Das U-Boot: configured like the kernel, its binaries installed into
+    /// `images/`, plus an environment image and a boot script when asked.
+    UBoot {
+        /// In-tree board defconfig (`qemu_arm64` or `qemu_arm64_defconfig`),
+        /// used when `config_file` is empty.
+        #[serde(default)]
+        defconfig: String,
+        /// A config file (minimal or full), used instead of `defconfig`.
+        #[serde(default)]
+        config_file: String,
+        /// Space-separated fragments merged on top, in order.
+        #[serde(default)]
+        fragments: String,
+        /// Output files (space-separated names relative to the build tree)
+        /// → the value that enables them: installed when it is `y`.
+        #[serde(default)]
+        files: BTreeMap<String, String>,
+        /// Environment image: `y` to make one from `env_source`.
+        #[serde(default)]
+        env_image: String,
+        /// The environment as text, one `name=value` a line.
+        #[serde(default)]
+        env_source: String,
+        /// Size of the environment image in bytes (decimal or 0x hex).
+        #[serde(default)]
+        env_size: String,
+        /// `y` for a redundant environment (a flag byte per copy).
+        #[serde(default)]
+        env_redundant: String,
+        /// Boot script: `y` to compile `boot_script_source` into `boot.scr`.
+        #[serde(default)]
+        boot_script: String,
+        #[serde(default)]
+        boot_script_source: String,
+        #[serde(default)]
+        make_opts: String,
+    },
     /// A prebuilt cross toolchain found on PATH.
     ExternalToolchain {
         /// Tool prefix, e.g. `arm-linux-gnueabihf-`.

@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::key::{expand, referenced_options};
 use crate::load::config::OptionDecl;
 use crate::load::recipe::{Kind, Loaded, Source};
-use crate::spec::{FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, kernel_arch};
+use crate::spec::{
+    EnvImage, FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, UBootSettingError,
+    kernel_arch, parse_env_size,
+};
 use std::collections::BTreeMap;
 
 impl Resolver<'_> {
@@ -128,6 +131,86 @@ impl Resolver<'_> {
                 dts: expand(dts).split_whitespace().map(str::to_string).collect(),
                 make_opts: expand(make_opts),
             },
+            Kind::UBoot {
+                defconfig,
+                config_file,
+                fragments,
+                files,
+                env_image,
+                env_source,
+                env_size,
+                env_redundant,
+                boot_script,
+                boot_script_source,
+                make_opts,
+            } => {
+                let recipe = l.file.display().to_string();
+                let mut wanted: Vec<String> = files
+                    .iter()
+                    .filter(|(_, on)| expand(on).trim() == "y")
+                    .flat_map(|(names, _)| {
+                        expand(names)
+                            .split_whitespace()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                wanted.sort();
+                wanted.dedup();
+                let env_image = if expand(env_image).trim() == "y" {
+                    let mut sources = self.recipe_files(l, &expand(env_source))?;
+                    match sources.len() {
+                        0 => Err(UBootSettingError::EnvSourceMissing {
+                            recipe: recipe.clone(),
+                        })?,
+                        1 => {}
+                        count => Err(UBootSettingError::EnvSourceCount {
+                            recipe: recipe.clone(),
+                            count,
+                        })?,
+                    }
+                    let size_text = expand(env_size);
+                    let size =
+                        parse_env_size(&size_text).ok_or_else(|| UBootSettingError::EnvSize {
+                            recipe: recipe.clone(),
+                            value: size_text.clone(),
+                        })?;
+                    Some(EnvImage {
+                        source: sources.remove(0),
+                        size,
+                        redundant: expand(env_redundant).trim() == "y",
+                    })
+                } else {
+                    None
+                };
+                let boot_script = if expand(boot_script).trim() == "y" {
+                    let mut sources = self.recipe_files(l, &expand(boot_script_source))?;
+                    match sources.len() {
+                        0 => Err(UBootSettingError::BootScriptMissing {
+                            recipe: recipe.clone(),
+                        })?,
+                        1 => {}
+                        count => Err(UBootSettingError::BootScriptCount { recipe, count })?,
+                    }
+                    Some(sources.remove(0))
+                } else {
+                    None
+                };
+                let defconfig = expand(defconfig).trim().to_string();
+                KindSpec::UBoot {
+                    defconfig: if defconfig.is_empty() || defconfig.ends_with("_defconfig") {
+                        defconfig
+                    } else {
+                        format!("{defconfig}_defconfig")
+                    },
+                    config_file: self.recipe_files(l, &expand(config_file))?,
+                    fragments: self.recipe_files(l, &expand(fragments))?,
+                    files: wanted,
+                    env_image,
+                    boot_script,
+                    make_opts: expand(make_opts),
+                }
+            }
             Kind::ExternalToolchain { prefix, runtime } => {
                 let prefix = expand(prefix);
                 let gcc = format!("{prefix}gcc");

@@ -1,4 +1,4 @@
-//! The qemu launch the board declares through its `QEMU_*` options: kernel,
+//! The qemu launch the board declares through its `QEMU_*` options: firmware, kernel,
 //! device tree, initrd and drive from `images/`, console on stdin/stdout.
 //! `forge run` executes it; `forge test` (`boardtest`) drives it with the
 //! drive opened `snapshot=on`, so a test never changes the built image.
@@ -45,6 +45,7 @@ pub fn command(values: &BTreeMap<String, Value>, images: &Path, mode: Mode) -> R
     }
     cmd.args(["-M", &get("QEMU_MACHINE"), "-m", &get("QEMU_MEMORY")]);
     for (opt, flag) in [
+        ("QEMU_BIOS", "-bios"),
         ("QEMU_KERNEL", "-kernel"),
         ("QEMU_DTB", "-dtb"),
         ("QEMU_INITRD", "-initrd"),

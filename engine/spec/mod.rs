@@ -15,9 +15,11 @@ mod assembly;
 mod package;
 #[cfg(test)]
 mod tests;
+mod uboot;
 
 pub use assembly::{DiskSpec, HookSpec, ImageSpec, ImageWriter, PackagePart, RootfsSpec, Table};
 pub use package::{KindSpec, PackageEnv, PackageSpec, Sites, SourceId, kernel_arch};
+pub use uboot::{EnvImage, UBootSettingError, parse_env_size};
 
 use crate::key::Inputs;
 use serde::{Deserialize, Serialize};

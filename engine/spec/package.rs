@@ -121,6 +121,20 @@ pub enum KindSpec {
         dts: Vec<String>,
         make_opts: String,
     },
+    UBoot {
+        /// In-tree board defconfig target (with `_defconfig`), when
+        /// `config_file` is empty.
+        defconfig: String,
+        config_file: Vec<FileInput>,
+        fragments: Vec<FileInput>,
+        /// Files of the build tree installed into `images/` (their paths
+        /// there, e.g. `u-boot.bin`, `spl/sunxi-spl.bin`).
+        files: Vec<String>,
+        env_image: Option<super::EnvImage>,
+        /// `boot.cmd` compiled into `images/boot.scr`.
+        boot_script: Option<FileInput>,
+        make_opts: String,
+    },
     ExternalToolchain {
         prefix: String,
         runtime: Vec<String>,
@@ -132,7 +146,7 @@ pub enum KindSpec {
 impl KindSpec {
     /// Whether the kind keeps its work tree between builds of changed keys.
     pub fn keeps_work_tree(&self) -> bool {
-        matches!(self, KindSpec::Linux { .. })
+        matches!(self, KindSpec::Linux { .. } | KindSpec::UBoot { .. })
     }
 }
 

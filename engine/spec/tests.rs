@@ -137,6 +137,22 @@ fn samples() -> Vec<StepSpec> {
             SourceId::None,
         ),
         package(
+            KindSpec::UBoot {
+                defconfig: "qemu_arm64_defconfig".into(),
+                config_file: vec![file("uboot.config")],
+                fragments: vec![file("uboot.fragment")],
+                files: vec!["u-boot.bin".into(), "spl/u-boot-spl.bin".into()],
+                env_image: Some(crate::spec::EnvImage {
+                    source: file("uboot-env.txt"),
+                    size: 0x20000,
+                    redundant: true,
+                }),
+                boot_script: Some(file("boot.cmd")),
+                make_opts: "V=1".into(),
+            },
+            SourceId::None,
+        ),
+        package(
             KindSpec::ExternalToolchain {
                 prefix: "arm-linux-gnueabihf-".into(),
                 runtime: vec!["libc.so*".into()],

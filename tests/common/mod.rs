@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use serde_json::Value as Json;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -456,3 +456,6 @@ fn table_mistakes_name_file_and_line() {
 
 #[path = "image_tests.rs"]
 mod images;
+
+#[path = "uboot_tests.rs"]
+mod uboot;
