@@ -118,6 +118,7 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
         DEFCONFIG,
         "config",
         "set",
+        "UBOOT_SOURCE=local",
         &format!("UBOOT_SOURCE_PATH={}", uboot_src.display()),
         &format!("PRIMARY_SITE=file://{}", mirror.display()),
         "BACKUP_SITE=",
@@ -227,6 +228,7 @@ fn uboot_settings_are_checked_before_anything_runs() {
         DEFCONFIG,
         "config",
         "set",
+        "UBOOT_SOURCE=local",
         &format!("UBOOT_SOURCE_PATH={}", debian_uboot(&tools).display()),
         "UBOOT_ENVIMAGE=y",
     ]);

@@ -19,9 +19,10 @@ fn source_defconfig_fragments_and_formats() {
          BR2_TARGET_UBOOT_NEEDS_DTC=y\n"
     ));
     assert!(v["PACKAGE_UBOOT"].is_true());
+    assert_eq!(text_of(&v, "UBOOT_SOURCE"), "tarball");
     assert_eq!(
-        text_of(&v, "UBOOT_SOURCE_PATH"),
-        "/src/u-boot-2023.01.tar.bz2"
+        text_of(&v, "UBOOT_TARBALL_URL"),
+        "file:///src/u-boot-2023.01.tar.bz2"
     );
     assert_eq!(text_of(&v, "UBOOT_BOARD_DEFCONFIG"), "CHIP_pro");
     assert_eq!(
@@ -67,13 +68,13 @@ fn environment_image_and_boot_script() {
 
 #[test]
 fn what_forge_cannot_build_is_refused() {
-    // The default version is "latest", which forge does not download.
+    // Mercurial is a source forge does not fetch.
     let got = unsupported(&format!(
-        "{BASE}BR2_TARGET_UBOOT=y\nBR2_TARGET_UBOOT_BOARD_DEFCONFIG=\"qemu_arm64\"\n"
+        "{BASE}BR2_TARGET_UBOOT=y\nBR2_TARGET_UBOOT_CUSTOM_HG=y\n\
+         BR2_TARGET_UBOOT_BOARD_DEFCONFIG=\"qemu_arm64\"\n"
     ));
     assert!(
-        got.iter()
-            .any(|(_, s)| s.contains("BR2_TARGET_UBOOT_LATEST_VERSION")),
+        got.iter().any(|(_, s)| s.contains("BR2_TARGET_UBOOT_CUSTOM_HG")),
         "{got:?}"
     );
     let got = unsupported(&format!("{BASE}{UBOOT}BR2_TARGET_UBOOT_FORMAT_ITB=y\n"));
