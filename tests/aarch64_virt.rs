@@ -289,21 +289,7 @@ fn uboot_flows(t: &Tree) {
     if Command::new("tmux").arg("-V").output().is_err() {
         panic!("tmux is not installed; run scripts/setup");
     }
-    let name = format!("forge-uboot-menuconfig-{}", std::process::id());
-    let cmd = format!(
-        "cd '{}' && FORGE_CACHE_DIR='{}' FORGE_DL_DIR='{}' '{}' uboot-menuconfig; echo MENUCONFIG-EXIT-$?; sleep 600",
-        t.root.display(),
-        t.cache.display(),
-        t.dl().display(),
-        env!("CARGO_BIN_EXE_forge")
-    );
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", &name])
-        .arg(cmd)
-        .status()
-        .expect("tmux");
-    assert!(status.success());
-    let tmux = Tmux::named(name);
+    let tmux = Tmux::forge(t, "uboot-menuconfig");
     tmux.wait_for("U-Boot 2023.01 Configuration", Duration::from_secs(300));
     tmux.keys(&["/"]);
     tmux.wait_for("Search Configuration Parameter", Duration::from_secs(10));

@@ -137,21 +137,7 @@ fn linux_menuconfig_in_a_terminal_then_update_defconfig() {
     let t = Tree::new();
     board(&t);
     let keys_before = keys(&t);
-    let name = format!("forge-menuconfig-{}", std::process::id());
-    let cmd = format!(
-        "cd '{}' && FORGE_CACHE_DIR='{}' FORGE_DL_DIR='{}' '{}' linux-menuconfig; echo MENUCONFIG-EXIT-$?; sleep 600",
-        t.root.display(),
-        t.cache.display(),
-        t.dl().display(),
-        env!("CARGO_BIN_EXE_forge")
-    );
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", &name])
-        .arg(cmd)
-        .status()
-        .expect("tmux");
-    assert!(status.success());
-    let tmux = Tmux::named(name);
+    let tmux = Tmux::forge(&t, "linux-menuconfig");
     tmux.wait_for("Linux/arm 6.1", Duration::from_secs(300));
     // Search for the symbol and jump to it.
     tmux.keys(&["/"]);

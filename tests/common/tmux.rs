@@ -22,6 +22,27 @@ impl Tmux {
         Tmux(name)
     }
 
+    /// `forge <verb>` in the tree `t` (its cache and download dirs), in a
+    /// new 120x40 session; when forge exits the screen shows
+    /// `MENUCONFIG-EXIT-<status>` and the session stays for inspection.
+    pub fn forge(t: &super::Tree, verb: &str) -> Tmux {
+        let name = format!("forge-{verb}-{}", std::process::id());
+        let cmd = format!(
+            "cd '{}' && FORGE_CACHE_DIR='{}' FORGE_DL_DIR='{}' '{}' {verb}; echo MENUCONFIG-EXIT-$?; sleep 600",
+            t.root.display(),
+            t.cache.display(),
+            t.dl().display(),
+            env!("CARGO_BIN_EXE_forge")
+        );
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", &name])
+            .arg(cmd)
+            .status()
+            .expect("tmux");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux(name)
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["send-keys", "-t", &self.0])

@@ -74,7 +74,8 @@ fn what_forge_cannot_build_is_refused() {
          BR2_TARGET_UBOOT_BOARD_DEFCONFIG=\"qemu_arm64\"\n"
     ));
     assert!(
-        got.iter().any(|(_, s)| s.contains("BR2_TARGET_UBOOT_CUSTOM_HG")),
+        got.iter()
+            .any(|(_, s)| s.contains("BR2_TARGET_UBOOT_CUSTOM_HG")),
         "{got:?}"
     );
     let got = unsupported(&format!("{BASE}{UBOOT}BR2_TARGET_UBOOT_FORMAT_ITB=y\n"));
