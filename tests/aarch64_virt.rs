@@ -14,115 +14,25 @@
 
 mod common;
 
+use common::offline::{configure_offline, source_settings};
 use common::tmux::Tmux;
 use common::{Tree, sh_in, steps_with};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BOARD: &str = "qemu_aarch64_virt";
 const FRAGMENT: &str = "boards/qemu_aarch64_virt/uboot.fragment";
 const DEFCONFIG: &str = "boards/qemu_aarch64_virt_defconfig";
-const BUSYBOX_DEBIAN: &str = "1.35.0";
-
-fn tools_dir() -> PathBuf {
-    std::env::var_os("FORGE_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/forge-tools")
-        })
-}
-
-/// Debian's U-Boot 2023.01 source tarball (repacked: `+dfsg`).
-fn debian_uboot(tools: &Path) -> PathBuf {
-    let dir = tools.join("debian-sources");
-    let found = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/setup", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            let name = p.file_name().unwrap_or_default().to_string_lossy();
-            name.starts_with("u-boot_2023.01") && name.contains(".orig.tar.")
-        });
-    found.unwrap_or_else(|| {
-        panic!(
-            "no u-boot_2023.01*.orig.tar.* in {}; run scripts/setup",
-            dir.display()
-        )
-    })
-}
-
-/// The user's own external tree: the busybox recipe pinned to the version
-/// the offline mirror holds, with that version's official sha256 from the
-/// project's busybox.hash.
-fn offline_external(t: &Tree) -> PathBuf {
-    let ext = t.tmp.path().join("offline-external");
-    let recipe = String::from_utf8(t.read("packages/busybox/busybox.ron")).expect("utf8");
-    let hashes = String::from_utf8(t.read("packages/busybox/busybox.hash")).expect("utf8");
-    let file = format!("busybox-{BUSYBOX_DEBIAN}.tar.bz2");
-    let sha = hashes
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3 && f[0] == "sha256" && f[2] == file).then(|| f[1].to_string())
-        })
-        .expect("busybox.hash lists 1.35.0");
-    let old_version = recipe
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("version: \""))
-        .and_then(|v| v.strip_suffix("\","))
-        .expect("recipe version");
-    let old_sha = recipe
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("sha256: \""))
-        .and_then(|v| v.strip_suffix("\","))
-        .expect("recipe sha256");
-    let pinned = recipe
-        .replace(
-            &format!("version: \"{old_version}\""),
-            &format!("version: \"{BUSYBOX_DEBIAN}\""),
-        )
-        .replace(old_sha, &sha);
-    let dir = ext.join("packages/busybox");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("busybox.ron"), pinned).expect("write");
-    std::fs::copy(
-        t.root.join("packages/busybox/busybox.fragment"),
-        dir.join("busybox.fragment"),
-    )
-    .expect("copy fragment");
-    ext
-}
-
 fn images(t: &Tree) -> PathBuf {
     t.root.join("output").join(BOARD).join("images")
 }
 
 #[test]
 fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
-    let tools = tools_dir();
-    let mirror = tools.join("mirror");
-    assert!(
-        mirror.join("busybox-1.35.0.tar.bz2").is_file(),
-        "{} has no busybox-1.35.0.tar.bz2; run scripts/setup",
-        mirror.display()
-    );
-    let uboot_src = debian_uboot(&tools);
     let t = Tree::new();
-    let ext = offline_external(&t);
-    let ext_arg = ext.to_string_lossy().into_owned();
-
     // Configure, then point the sources at Debian's copies.
-    t.ok(&[
-        "--external",
-        &ext_arg,
-        DEFCONFIG,
-        "config",
-        "set",
-        "UBOOT_SOURCE=local",
-        &format!("UBOOT_SOURCE_PATH={}", uboot_src.display()),
-        &format!("PRIMARY_SITE=file://{}", mirror.display()),
-        "BACKUP_SITE=",
-    ]);
+    configure_offline(&t, DEFCONFIG, &[]);
     // An environment image too (qemu_arm64 keeps its environment in flash,
     // CONFIG_ENV_SIZE 0x40000; the boot does not read this file).
     t.write(
@@ -222,16 +132,11 @@ fn crc32(data: &[u8]) -> u32 {
 /// A U-Boot setting that cannot work fails at plan time, naming the option.
 #[test]
 fn uboot_settings_are_checked_before_anything_runs() {
-    let tools = tools_dir();
     let t = Tree::new();
-    t.ok(&[
-        DEFCONFIG,
-        "config",
-        "set",
-        "UBOOT_SOURCE=local",
-        &format!("UBOOT_SOURCE_PATH={}", debian_uboot(&tools).display()),
-        "UBOOT_ENVIMAGE=y",
-    ]);
+    let settings = source_settings();
+    let mut args = vec![DEFCONFIG, "config", "set", "UBOOT_ENVIMAGE=y"];
+    args.extend(settings.iter().map(String::as_str));
+    t.ok(&args);
     let err = t.fails(&["uboot"]);
     assert!(err.contains("UBOOT_ENVIMAGE_SOURCE is empty"), "{err}");
     t.write("boards/env.txt", "a=b\n");

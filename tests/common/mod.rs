@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod offline;
 pub mod tmux;
 
 use serde_json::Value as Json;
