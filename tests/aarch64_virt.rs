@@ -7,6 +7,8 @@
 //! Then U-Boot's configuration flows: `uboot-menuconfig` driven in tmux,
 //! `uboot-update-defconfig` writing the change into the board's U-Boot
 //! fragment, and a no-change flow that leaves every file byte-identical.
+//! Meanwhile a second clean build in another tree (empty cache, dl/ and
+//! output dir) must deliver byte-identical images.
 //!
 //! Needs what `scripts/setup` installs and fetches (the aarch64 cross gcc,
 //! linux-source-6.12, qemu, tmux, and `${FORGE_TOOLS_DIR}/mirror` and
@@ -31,22 +33,7 @@ fn images(t: &Tree) -> PathBuf {
 #[test]
 fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
     let t = Tree::new();
-    // Configure, then point the sources at Debian's copies.
-    configure_offline(&t, DEFCONFIG, &[]);
-    // An environment image too (qemu_arm64 keeps its environment in flash,
-    // CONFIG_ENV_SIZE 0x40000; the boot does not read this file).
-    t.write(
-        "boards/env-test.txt",
-        "# comment\nbootdelay=3\n\nforge=virt\n",
-    );
-    t.ok(&[
-        "config",
-        "set",
-        "UBOOT_ENVIMAGE=y",
-        "UBOOT_ENVIMAGE_SOURCE=boards/env-test.txt",
-        "UBOOT_ENVIMAGE_SIZE=0x40000",
-    ]);
-
+    configure(&t);
     // Cold build from an empty cache and an empty dl/.
     let start = Instant::now();
     t.ok(&[]);
@@ -67,6 +54,14 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
         assert!(img.join(f).is_file(), "images/{f} is missing");
     }
     check_env_image(&std::fs::read(img.join("uboot-env.bin")).expect("uboot-env.bin"));
+    // Keep these images for the comparison with a second clean build, which
+    // runs beside the boot and the configuration flows below.
+    let first = t.tmp.path().join("images-first");
+    sh_in(
+        t.tmp.path(),
+        &format!("cp -a '{}' '{}'", img.display(), first.display()),
+    );
+    let second = std::thread::spawn(clean_build);
     assert!(
         t.root
             .join("output")
@@ -103,6 +98,39 @@ fn aarch64_virt_offline_build_boot_noop_and_uboot_config_flows() {
     assert!(steps_with(&record, "built").is_empty(), "{record}");
 
     uboot_flows(&t);
+
+    // Byte-identical across two clean builds (other tree path, empty cache,
+    // empty dl/, empty output dir).
+    let (t2, cold2) = second.join().expect("second clean build");
+    eprintln!("second clean build: {cold2:?}");
+    common::offline::assert_same_images(&first, &images(&t2));
+}
+
+/// The board configured offline from Debian's copies, with an environment
+/// image too (qemu_arm64 keeps its environment in flash, CONFIG_ENV_SIZE
+/// 0x40000; the boot does not read this file).
+fn configure(t: &Tree) {
+    configure_offline(t, DEFCONFIG, &[]);
+    t.write(
+        "boards/env-test.txt",
+        "# comment\nbootdelay=3\n\nforge=virt\n",
+    );
+    t.ok(&[
+        "config",
+        "set",
+        "UBOOT_ENVIMAGE=y",
+        "UBOOT_ENVIMAGE_SOURCE=boards/env-test.txt",
+        "UBOOT_ENVIMAGE_SIZE=0x40000",
+    ]);
+}
+
+/// A second tree configured the same way, built from nothing.
+fn clean_build() -> (Tree, Duration) {
+    let t = Tree::new();
+    configure(&t);
+    let start = Instant::now();
+    t.ok(&[]);
+    (t, start.elapsed())
 }
 
 /// U-Boot's environment layout: CRC-32 (little endian) of the data, then
