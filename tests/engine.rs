@@ -532,3 +532,54 @@ fn the_demo_board_defconfig_round_trips_byte_for_byte() {
         before
     );
 }
+
+/// A package's `host/` tools are on PATH for the steps that depend on it
+/// (as U-Boot's mkimage is), and for the post-image scripts; a change to
+/// the tool rebuilds its users.
+#[test]
+fn host_tools_of_dependencies_are_on_path() {
+    let t = Tree::new();
+    t.write(
+        "packages/stamper/stamper.ron",
+        "Recipe(name: \"stamper\", version: \"1\", kind: Generic(build: [\
+         \"mkdir -p $HOST_DIR/bin\", \
+         \"printf '#!/bin/sh\\\\necho stamped-v1 \\\"$1\\\"\\\\n' > $HOST_DIR/bin/forge-stamp\", \
+         \"chmod 755 $HOST_DIR/bin/forge-stamp\"]))\n",
+    );
+    t.write(
+        "packages/user/user.ron",
+        "Recipe(name: \"user\", version: \"1\", depends: [\"stamper\"], kind: Generic(build: [\
+         \"mkdir -p $TARGET_DIR/etc\", \"forge-stamp user > $TARGET_DIR/etc/stamp\"]))\n",
+    );
+    t.write(
+        "boards/post-image.sh",
+        "#!/bin/sh\nforge-stamp image > \"$1/stamp.txt\"\n",
+    );
+    let script = t.root.join("boards/post-image.sh");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    t.write(
+        "boards/tools_defconfig",
+        "PACKAGE_USER=y\nPOST_IMAGE_SCRIPT=\"boards/post-image.sh\"\n",
+    );
+    t.ok(&["boards/tools_defconfig"]);
+    let stamp = |rel: &str| String::from_utf8_lossy(&t.read(rel)).into_owned();
+    assert_eq!(
+        stamp("output/tools/build/user/out/target/etc/stamp"),
+        "stamped-v1 user\n"
+    );
+    assert_eq!(stamp("output/tools/images/stamp.txt"), "stamped-v1 image\n");
+
+    // A new version of the tool rebuilds the package that used it.
+    let recipe = String::from_utf8(t.read("packages/stamper/stamper.ron")).expect("utf8");
+    t.write(
+        "packages/stamper/stamper.ron",
+        &recipe.replace("stamped-v1", "stamped-v2"),
+    );
+    t.ok(&[]);
+    assert_eq!(
+        stamp("output/tools/build/user/out/target/etc/stamp"),
+        "stamped-v2 user\n"
+    );
+    assert_eq!(stamp("output/tools/images/stamp.txt"), "stamped-v2 image\n");
+}

@@ -1,13 +1,14 @@
 //! The board's hook scripts, `POST_BUILD_SCRIPT` and `POST_IMAGE_SCRIPT`:
 //! how they run (in the project root, first argument the tree they work on,
 //! then `POST_SCRIPT_ARGS`), the environment they get (Buildroot's hook
-//! variables under forge names), and the `post-image` step, whose output is
+//! variables under forge names, with `HOST_DIR`'s `bin`/`sbin` first on
+//! `PATH`), and the `post-image` step, whose output is
 //! exactly the files the scripts added or changed in `BINARIES_DIR`.
 
 use crate::error::Result;
 use crate::exec::{Runner, StepContext, base_env};
 use crate::spec::HookSpec;
-use crate::store::{ContentStore, EntryKind, Manifest};
+use crate::store::{EntryKind, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -39,6 +40,7 @@ fn hook_env(hook: &HookSpec, ctx: &StepContext, dirs: &HookDirs) -> Vec<(String,
             text(&ctx.output.join(".config")),
         ),
     ]);
+    crate::exec::prepend_host_path(&mut env, dirs.host);
     env
 }
 
@@ -58,16 +60,6 @@ pub fn run_scripts(
         cmd.arg(first_arg).args(&hook.args);
         runner.note(&format!("{}: {}", hook.option, script.path.display()));
         runner.run(&hook.cwd, cmd, &script.path.display().to_string())?;
-    }
-    Ok(())
-}
-
-/// Materialize the `host/` parts of `outputs` into `dest`.
-pub fn host_tree(store: &dyn ContentStore, outputs: &[String], dest: &Path) -> Result<()> {
-    crate::exec::remove_tree(dest)?;
-    std::fs::create_dir_all(dest).map_err(|e| crate::error::Error::io(dest, e))?;
-    for out in outputs {
-        store.materialize(&store.get_manifest(out)?, "host", dest)?;
     }
     Ok(())
 }
@@ -96,7 +88,7 @@ pub fn post_image_step(
         );
     }
     let host = dirs.base.join("host");
-    host_tree(store, dep_outputs, &host)?;
+    crate::exec::host_tree(store, dep_outputs, &host)?;
     let hook_dirs = HookDirs {
         target: None,
         binaries: &images,

@@ -55,7 +55,7 @@ pub fn rootfs_step(
     let target = dirs.out.join("target");
     let host = dirs.base.join("host");
     let outputs: Vec<String> = parts.iter().map(|(_, d)| d.clone()).collect();
-    hooks::host_tree(store, &outputs, &host)?;
+    crate::exec::host_tree(store, &outputs, &host)?;
     let hook_dirs = HookDirs {
         target: Some(&target),
         binaries: &dirs.out.join("images"),

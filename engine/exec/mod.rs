@@ -224,6 +224,34 @@ pub fn base_env(source_date_epoch: i64) -> Vec<(String, String)> {
     env
 }
 
+/// Materialize the `host/` parts of `outputs` into `dest`.
+pub fn host_tree(
+    store: &dyn crate::store::ContentStore,
+    outputs: &[String],
+    dest: &Path,
+) -> Result<()> {
+    remove_tree(dest)?;
+    std::fs::create_dir_all(dest).map_err(|e| crate::error::Error::io(dest, e))?;
+    for out in outputs {
+        store.materialize(&store.get_manifest(out)?, "host", dest)?;
+    }
+    Ok(())
+}
+
+/// Put the `bin` and `sbin` dirs of a host tree before the host's PATH in
+/// `env`, as Buildroot puts `$(HOST_DIR)/bin` first for builds and hooks.
+pub fn prepend_host_path(env: &mut Vec<(String, String)>, host: &Path) {
+    let dirs = format!(
+        "{}:{}",
+        host.join("bin").display(),
+        host.join("sbin").display()
+    );
+    match env.iter_mut().find(|(k, _)| k == "PATH") {
+        Some((_, v)) => *v = format!("{dirs}:{v}"),
+        None => env.push(("PATH".to_string(), dirs)),
+    }
+}
+
 /// The last `n` lines of a log file.
 pub fn log_tail(path: &Path, n: usize) -> String {
     let text = fs::read(path)

@@ -60,15 +60,20 @@ impl Build<'_> {
     ) -> Result<String> {
         let dirs = ctx.dirs;
         dirs.fresh_out()?;
-        let mut runner =
-            Runner::with_executor(&spec.name, &ctx.log, step_env(spec, &dirs), ctx.exec)?;
-        // The sysroot holds the staging trees of everything this step reads.
+        // The sysroot holds the staging trees of everything this step reads,
+        // `host` their host trees (tools such as U-Boot's mkimage), on PATH.
         let sysroot = dirs.base.join("sysroot");
-        crate::exec::remove_tree(&sysroot)?;
+        let host = dirs.base.join("host");
         let store = ctx.store;
-        for out in self.closure_outputs(step)? {
-            store.materialize(&store.get_manifest(&out)?, "staging", &sysroot)?;
+        let outputs = self.closure_outputs(step)?;
+        crate::exec::remove_tree(&sysroot)?;
+        for out in &outputs {
+            store.materialize(&store.get_manifest(out)?, "staging", &sysroot)?;
         }
+        crate::exec::host_tree(store, &outputs, &host)?;
+        let mut env = step_env(spec, &dirs);
+        crate::exec::prepend_host_path(&mut env, &host);
+        let mut runner = Runner::with_executor(&spec.name, &ctx.log, env, ctx.exec)?;
         source::prepare(
             spec,
             &self.dl_dir,
@@ -115,7 +120,8 @@ impl Build<'_> {
 }
 
 /// A package step's environment: the host basics, the step's directories
-/// and the cross toolchain from its spec.
+/// and the cross toolchain from its spec (the build adds its dependencies'
+/// host tools to PATH).
 fn step_env(spec: &PackageSpec, dirs: &StepDirs) -> Vec<(String, String)> {
     let mut env = base_env(spec.env.source_date_epoch);
     let cross = &spec.env.cross_compile;
