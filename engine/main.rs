@@ -25,7 +25,8 @@ use std::process::ExitCode;
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
     forge run [--serial-only]        boot the images in qemu\n  \
-    forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu")]
+    forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu\n  \
+    forge cache stats|verify|gc [--max-size SIZE]   the cache's size and hit rates, check it, shrink it")]
 struct Cli {
     /// Verb, package name or defconfig path.
     args: Vec<String>,
@@ -51,6 +52,10 @@ struct Cli {
     /// `forge savedefconfig`: write here instead of the board's defconfig.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// `forge cache gc`: the size to shrink the cache to (e.g. 10G, 500M;
+    /// default FORGE_CACHE_MAX_SIZE, else 20G).
+    #[arg(long, value_name = "SIZE")]
+    max_size: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +74,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
+    if cli.args.first().map(String::as_str) == Some("cache") {
+        return cache_verb(&cli);
+    }
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let root = find_root(&cwd).ok_or_else(|| Error::NotInTree { dir: cwd.clone() })?;
     let mut externals: Vec<PathBuf> = cli.external.iter().map(|e| absolute(&cwd, e)).collect();
@@ -338,4 +346,48 @@ fn current_output(cwd: &Path, root: &Path) -> Result<PathBuf> {
     best.map(|(_, p)| p).ok_or_else(|| {
         Error::Other("no configured output dir; start with: forge boards/<board>_defconfig".into())
     })
+}
+
+/// `forge cache stats|verify|gc`: works anywhere, on `--cache-dir`,
+/// `FORGE_CACHE_DIR` or the default cache.
+fn cache_verb(cli: &Cli) -> Result<()> {
+    use forge::store::lifecycle::{self, CacheLock};
+    let root = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(session::default_cache_dir);
+    let max_size = match &cli.max_size {
+        Some(text) => lifecycle::parse_size(text).ok_or_else(|| Error::BadOption {
+            option: "--max-size".into(),
+            message: format!("{text:?} is not a size (say e.g. 10G, 500M)"),
+        })?,
+        None => lifecycle::max_size_from_env().map_err(Error::Other)?,
+    };
+    let sub = cli.args.get(1).map(String::as_str);
+    if sub != Some("stats") && !root.join("blobs").is_dir() {
+        return Err(Error::Other(format!(
+            "{} is not a forge cache (no blobs/ in it)",
+            root.display()
+        )));
+    }
+    match sub {
+        Some("stats") => print!("{}", lifecycle::stats::report(&root, max_size)?),
+        Some("verify") => {
+            let held = CacheLock::exclusive(&root)?;
+            let started = std::time::Instant::now();
+            let report = lifecycle::verify::verify(&root, &held)?;
+            println!("{report} in {:.2} s", started.elapsed().as_secs_f64());
+        }
+        Some("gc") => {
+            let held = CacheLock::exclusive(&root)?;
+            println!("{}", lifecycle::gc::collect(&root, max_size, &held)?);
+        }
+        other => {
+            return Err(Error::Other(format!(
+                "forge cache {}: say `forge cache stats`, `forge cache verify` or `forge cache gc [--max-size SIZE]`",
+                other.unwrap_or("")
+            )));
+        }
+    }
+    Ok(())
 }

@@ -212,9 +212,31 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
     let started = Instant::now();
     let _lock = crate::run::lock::OutputLock::acquire(&paths.output)?;
     noop::forget(&paths.output)?;
-    with_build(project, paths, &req.jobserver, |build| {
+    let max_size = crate::store::lifecycle::max_size_from_env().map_err(Error::Other)?;
+    let record = with_build(project, paths, &req.jobserver, |build| {
         run_build(build, paths, req, started)
-    })
+    })?;
+    note_cache_use(paths, &record, max_size);
+    Ok(record)
+}
+
+/// The build's use of the cache, logged once its store is closed; the
+/// size limit is checked then (see `store::lifecycle::after_build`). A
+/// failure here costs a warning, never the build.
+fn note_cache_use(paths: &Paths, record: &Record, max_size: u64) {
+    use crate::store::lifecycle::{after_build, usage::Use};
+    let entry = Use {
+        time: crate::store::lifecycle::usage::now(),
+        output: paths.output.to_string_lossy().into_owned(),
+        cached: record.cached,
+        built: record.built,
+        keys: record.steps.iter().filter_map(|s| s.key.clone()).collect(),
+    };
+    match after_build(&paths.cache, &entry, max_size) {
+        Ok(Some(report)) => eprintln!("forge: the cache was over its limit: {report}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("forge: warning: cache upkeep: {e}"),
+    }
 }
 
 fn run_build(

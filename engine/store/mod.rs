@@ -5,9 +5,11 @@
 //! Layout under the cache dir (`~/.cache/forge`, `FORGE_CACHE_DIR`):
 //! `blobs/ab/<digest>`, `manifests/ab/<digest>.json`, `actions/ab/<key>.json`,
 //! `tmp/`. Every insert is written to `tmp/` and renamed into place, so a
-//! killed build never leaves a half entry.
+//! killed build never leaves a half entry; [`lifecycle`] holds the lock
+//! builds share, the usage log, `stats`, `verify` and `gc`.
 
 mod cache;
+pub mod lifecycle;
 pub use cache::{ActionCache, ContentStore, Tiered, blob_digests};
 
 use crate::error::{Error, Result};
@@ -94,6 +96,8 @@ pub struct Store {
     /// Actions found or recorded in this process, by key: a build asks for
     /// a step's action again for each step whose sysroot holds it.
     actions: Mutex<HashMap<String, Action>>,
+    /// Held shared while the store is open (see `lifecycle::lock`).
+    _lock: lifecycle::CacheLock,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -101,7 +105,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 impl Store {
-    /// Open (creating if needed) the cache at `root`.
+    /// Open (creating if needed) the cache at `root`, holding it shared
+    /// (waiting while `forge cache gc` or `verify` runs).
     pub fn open(root: &Path) -> Result<Store> {
         for sub in ["blobs", "manifests", "actions", "tmp"] {
             let d = root.join(sub);
@@ -111,6 +116,7 @@ impl Store {
             root: root.to_path_buf(),
             manifests: Mutex::new(HashMap::new()),
             actions: Mutex::new(HashMap::new()),
+            _lock: lifecycle::CacheLock::shared(root)?,
         })
     }
 

@@ -65,7 +65,13 @@ impl Tree {
     }
 
     pub fn forge(&self, args: &[&str]) -> Output {
+        self.forge_env(args, &[])
+    }
+
+    /// Run forge with further environment variables.
+    pub fn forge_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_forge"))
+            .envs(env.iter().copied())
             .args(args)
             .current_dir(&self.root)
             .env("FORGE_CACHE_DIR", &self.cache)
