@@ -71,23 +71,37 @@ pub fn max_size_from_env() -> std::result::Result<u64, String> {
     }
 }
 
-/// At the end of a build (after its store is closed): log what it used
-/// and, when it stored something and the cache is now over `max_size`,
-/// collect garbage if no other build holds the cache (else the next build
-/// or `forge cache gc` will). Returns the collection's report, if one ran.
+/// At the end of a build (after its store is closed): log what it used;
+/// if no other build holds the cache, remove what killed inserts left in
+/// `tmp/` and, when it stored something and the cache is now over `max_size`,
+/// collect garbage (with another build running, the next build or
+/// `forge cache gc` will). Returns the collection's report, if one ran.
 pub fn after_build(
     root: &std::path::Path,
     entry: &usage::Use,
     max_size: u64,
 ) -> crate::error::Result<Option<gc::GcReport>> {
     usage::append(root, entry)?;
+    let Some(held) = CacheLock::try_exclusive(root)? else {
+        return Ok(None);
+    };
+    // Alone with the cache: what is in tmp/ was left by killed inserts.
+    reclaim_tmp(root)?;
     if entry.built == 0 || inventory::read(root)?.total_size() <= max_size {
         return Ok(None);
     }
-    match CacheLock::try_exclusive(root)? {
-        Some(held) => gc::collect(root, max_size, &held).map(Some),
-        None => Ok(None),
-    }
+    gc::collect(root, max_size, &held).map(Some)
+}
+
+/// Remove the leftovers of interrupted inserts (call with the exclusive
+/// lock held).
+fn reclaim_tmp(root: &std::path::Path) -> crate::error::Result<usize> {
+    let dir = root.join("tmp");
+    let files: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+        Err(_) => return Ok(0),
+    };
+    inventory::remove_all(&files)
 }
 
 #[cfg(test)]
