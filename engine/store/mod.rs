@@ -139,16 +139,32 @@ impl Store {
     /// Write `bytes` to `dest` atomically through `tmp/`.
     fn put_atomic(&self, dest: &Path, bytes: &[u8]) -> Result<()> {
         let tmp_dir = self.root.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-        tmp.write_all(bytes).map_err(io_err(&tmp_dir))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| self.insert_err(&tmp_dir, e))?;
+        tmp.write_all(bytes).map_err(|e| self.insert_err(dest, e))?;
         self.persist(tmp, dest)
+    }
+
+    /// A failed insert names the cache, and what to do when it is full.
+    fn insert_err(&self, what: &Path, e: io::Error) -> Error {
+        let hint = if e.raw_os_error() == Some(libc::ENOSPC) {
+            "; the cache's filesystem is full: free space, or shrink the cache with `forge cache gc --max-size SIZE`"
+        } else {
+            ""
+        };
+        Error::Other(format!(
+            "storing {} in the cache {}: {e}{hint}",
+            what.display(),
+            self.root.display()
+        ))
     }
 
     fn persist(&self, tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
+            fs::create_dir_all(parent).map_err(|e| self.insert_err(parent, e))?;
         }
-        tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
+        tmp.persist(dest)
+            .map_err(|e| self.insert_err(dest, e.error))?;
         Ok(())
     }
 
@@ -159,8 +175,9 @@ impl Store {
         let dest = self.blob_path(&digest);
         if !dest.exists() {
             let tmp_dir = self.root.join("tmp");
-            let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-            fs::copy(path, tmp.path()).map_err(io_err(path))?;
+            let tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
+                .map_err(|e| self.insert_err(&tmp_dir, e))?;
+            fs::copy(path, tmp.path()).map_err(|e| self.insert_err(path, e))?;
             fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o444))
                 .map_err(io_err(tmp.path()))?;
             self.persist(tmp, &dest)?;
@@ -174,8 +191,10 @@ impl Store {
         let dest = self.blob_path(&digest);
         if !dest.exists() {
             let tmp_dir = self.root.join("tmp");
-            let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-            tmp.write_all(bytes).map_err(io_err(&tmp_dir))?;
+            let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
+                .map_err(|e| self.insert_err(&tmp_dir, e))?;
+            tmp.write_all(bytes)
+                .map_err(|e| self.insert_err(&tmp_dir, e))?;
             fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o444))
                 .map_err(io_err(tmp.path()))?;
             self.persist(tmp, &dest)?;
