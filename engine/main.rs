@@ -52,6 +52,13 @@ struct Cli {
     /// `forge savedefconfig`: write here instead of the board's defconfig.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// A shared cache speaking the Bazel HTTP cache protocol, asked when
+    /// the local cache misses (read-only unless --remote-upload).
+    #[arg(long, env = "FORGE_REMOTE_CACHE", value_name = "URL")]
+    remote_cache: Option<String>,
+    /// Upload what this build stores to the remote cache.
+    #[arg(long, env = "FORGE_REMOTE_UPLOAD")]
+    remote_upload: bool,
     /// `forge cache gc`: the size to shrink the cache to (e.g. 10G, 500M;
     /// default FORGE_CACHE_MAX_SIZE, else 20G).
     #[arg(long, value_name = "SIZE")]
@@ -115,7 +122,16 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
     if externals.is_empty() {
         externals = session::remembered_externals(&output);
     }
+    let remote = match &cli.remote_cache {
+        Some(url) if !url.is_empty() => Some(forge::store::remote::RemoteSettings {
+            url: url.clone(),
+            upload: cli.remote_upload,
+            auth: forge::store::remote::RemoteSettings::auth_from_env()?,
+        }),
+        _ => None,
+    };
     let paths = Paths {
+        remote,
         output: output.clone(),
         cache: cli
             .cache_dir

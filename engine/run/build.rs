@@ -40,6 +40,10 @@ pub struct Build<'a> {
     pub executor: LocalExecutor,
     /// Re-run these steps even when their key is cached.
     pub force: Vec<usize>,
+    /// The shared cache asked when the local one misses.
+    remote: Option<crate::store::remote::Remote>,
+    /// Steps answered by the remote cache.
+    from_remote: Mutex<Vec<bool>>,
     keys: Mutex<Vec<Option<(String, Inputs)>>>,
     done: Mutex<Done>,
     debs: DebResolver,
@@ -101,6 +105,8 @@ impl<'a> Build<'a> {
             overrides,
             executor: LocalExecutor::new(jobserver),
             force: Vec::new(),
+            remote: None,
+            from_remote: Mutex::new(vec![false; n]),
             keys: Mutex::new(vec![None; n]),
             done: Mutex::new(Done {
                 outputs: vec![None; n],
@@ -109,6 +115,21 @@ impl<'a> Build<'a> {
             debs,
             gits,
         })
+    }
+
+    /// Ask `remote` when the local cache misses (and upload to it, if
+    /// its settings say so).
+    pub fn with_remote(mut self, remote: Option<crate::store::remote::Remote>) -> Self {
+        self.remote = remote;
+        self
+    }
+
+    /// Whether the step's result came from the remote cache.
+    pub fn came_from_remote(&self, step: usize) -> bool {
+        self.from_remote
+            .lock()
+            .ok()
+            .is_some_and(|r| r.get(step).copied().unwrap_or(false))
     }
 
     /// A resolver for specs outside the plan (a package that is not
@@ -203,6 +224,32 @@ impl<'a> Build<'a> {
     }
 }
 
+impl Build<'_> {
+    /// The local cache, then the remote one (whose hit is copied into the
+    /// local cache whole before it counts). A local hit is uploaded when
+    /// the remote cache is writable and lacks it.
+    fn lookup_tiers(&self, step: usize, key: &str) -> Result<Option<String>> {
+        if let Some(action) = self.store.get_action(key)? {
+            if let Some(remote) = &self.remote {
+                remote.upload(key, &action, self.store);
+            }
+            return Ok(Some(action.manifest));
+        }
+        let Some(remote) = &self.remote else {
+            return Ok(None);
+        };
+        match remote.fetch(key, self.store) {
+            crate::store::remote::Fetched::Hit(action) => {
+                if let Ok(mut r) = self.from_remote.lock() {
+                    r[step] = true;
+                }
+                Ok(Some(action.manifest))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
 impl Work for Build<'_> {
     fn lookup(&self, step: usize, dep_outputs: &[String]) -> Result<Option<String>> {
         let inputs = self.inputs(step, dep_outputs)?;
@@ -210,7 +257,7 @@ impl Work for Build<'_> {
         let hit = if self.force.contains(&step) {
             None
         } else {
-            self.store.get_action(&key)?.map(|a| a.manifest)
+            self.lookup_tiers(step, &key)?
         };
         if let Ok(mut keys) = self.keys.lock() {
             keys[step] = Some((key, inputs));
@@ -248,15 +295,15 @@ impl Work for Build<'_> {
                 diskimage::disk_step(spec, &self.parts(step, dep_outputs), &ctx)?
             }
         };
-        ActionCache::put_action(
-            self.store,
-            &key,
-            &Action {
-                step: s.name.clone(),
-                manifest: digest.clone(),
-                inputs: inputs.pairs(),
-            },
-        )?;
+        let action = Action {
+            step: s.name.clone(),
+            manifest: digest.clone(),
+            inputs: inputs.pairs(),
+        };
+        ActionCache::put_action(self.store, &key, &action)?;
+        if let Some(remote) = &self.remote {
+            remote.upload(&key, &action, self.store);
+        }
         self.note_done(step, &digest);
         Ok(digest)
     }

@@ -39,8 +39,8 @@ pub struct Invocation {
     pub dl: PathBuf,
     /// forge's own binary, as it was when this process started.
     pub exe: Option<FileStamp>,
-    /// The environment forge reads: `FORGE_*`, `PATH`, `HOME`,
-    /// `XDG_CACHE_HOME`.
+    /// The environment forge reads: `FORGE_*` (but the remote cache's
+    /// auth header), `PATH`, `HOME`, `XDG_CACHE_HOME`.
     pub env: BTreeMap<String, String>,
 }
 
@@ -60,6 +60,8 @@ impl Invocation {
             .filter(|(k, _)| {
                 k.starts_with("FORGE_") || matches!(k.as_str(), "PATH" | "HOME" | "XDG_CACHE_HOME")
             })
+            // A secret: never written down (it changes no result).
+            .filter(|(k, _)| k != crate::store::remote::AUTH_HEADER_ENV)
             .collect();
         Invocation {
             cwd,

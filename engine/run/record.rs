@@ -35,6 +35,9 @@ pub struct StepRecord {
     pub output: Option<String>,
     /// `built`, `cached`, `failed` or `skipped`.
     pub status: String,
+    /// For a cached step: `local` or `remote`, the cache that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     pub seconds: f64,
 }
 
@@ -51,6 +54,7 @@ impl StepRecord {
             name: name.to_string(),
             key,
             output: state.output().map(str::to_string),
+            from: (status == "cached").then(|| "local".to_string()),
             status: status.into(),
             seconds,
         }

@@ -23,6 +23,8 @@ pub struct Paths {
     pub output: PathBuf,
     pub cache: PathBuf,
     pub dl: PathBuf,
+    /// The shared cache behind the local one, if any.
+    pub remote: Option<crate::store::remote::RemoteSettings>,
 }
 
 /// The board name of a defconfig file: `boards/foo_defconfig` → `foo`.
@@ -167,6 +169,7 @@ pub fn with_build<T>(
     let stats =
         StatCache::load(&store.root().join("stat-cache.json")).watching(project.watch.clone());
     let overrides = load_overrides(project, &paths.output)?;
+    let remote = paths.remote.as_ref().map(|r| r.connect()).transpose()?;
     let build = Build::new(
         project,
         &values,
@@ -177,7 +180,8 @@ pub fn with_build<T>(
         paths.dl.clone(),
         overrides,
         jobserver.clone(),
-    );
+    )
+    .map(|b| b.with_remote(remote));
     // Planning is over: what steps read from here on is covered by keys.
     project.watch.stop();
     let result = build.and_then(|mut build| f(&mut build));
@@ -274,7 +278,13 @@ fn run_build(
 
     let steps: Vec<StepRecord> = wanted
         .iter()
-        .map(|&s| StepRecord::new(&plan.steps[s].name, build.key_of(s), &outcome.states[s]))
+        .map(|&s| {
+            let mut r = StepRecord::new(&plan.steps[s].name, build.key_of(s), &outcome.states[s]);
+            if r.status == "cached" && build.came_from_remote(s) {
+                r.from = Some("remote".into());
+            }
+            r
+        })
         .collect();
     for st in steps.iter().filter(|st| st.status == "built") {
         durations.set(&st.name, st.seconds);

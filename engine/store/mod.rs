@@ -10,6 +10,7 @@
 
 mod cache;
 pub mod lifecycle;
+pub mod remote;
 pub use cache::{ActionCache, ContentStore, Tiered, blob_digests};
 
 use crate::error::{Error, Result};
