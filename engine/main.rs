@@ -139,7 +139,14 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         return Ok(());
     }
     if args.first().map(String::as_str) == Some("import") {
-        return import(&root, &externals, &cwd, defconfig, &args[1..], cli.out.as_deref());
+        return import(
+            &root,
+            &externals,
+            &cwd,
+            defconfig,
+            &args[1..],
+            cli.out.as_deref(),
+        );
     }
     let output = match (&cli.output, &defconfig) {
         (Some(o), _) => absolute(&cwd, o),

@@ -109,7 +109,9 @@ fn import(t: &Tree, e: &Expect) -> Imported {
 
 /// The `N translated, N noted, N refused` after `label` in the report.
 fn counts(report: &str, label: &str) -> (usize, usize, usize) {
-    let at = report.find(label).unwrap_or_else(|| panic!("{label}:\n{report}"));
+    let at = report
+        .find(label)
+        .unwrap_or_else(|| panic!("{label}:\n{report}"));
     let words: Vec<&str> = report[at + label.len()..].split_whitespace().collect();
     let n = |i: usize| words[i].parse().unwrap_or_else(|_| panic!("{report}"));
     assert_eq!(
@@ -143,11 +145,19 @@ fn check(e: &Expect) -> (Imported, String) {
     let listed = |tag: &str| r.lines().filter(|l| l.contains(tag)).count();
     assert_eq!(listed(": noted: "), e.noted + e.default_noted, "{r}");
     assert_eq!(listed(": refused: "), e.refused + e.default_refused, "{r}");
-    assert_eq!(got.ok, e.refused + e.default_refused == 0, "exit status:\n{r}");
+    assert_eq!(
+        got.ok,
+        e.refused + e.default_refused == 0,
+        "exit status:\n{r}"
+    );
     if !got.ok {
         assert!(r.contains("setting(s) refused (listed above)"), "{r}");
     }
-    assert!(!got.written.lines().any(|l| l.starts_with("BR2_")), "{}", got.written);
+    assert!(
+        !got.written.lines().any(|l| l.starts_with("BR2_")),
+        "{}",
+        got.written
+    );
     // The written file loads: configure from it and list the options.
     let board = format!("boards/br_{}_defconfig", e.name);
     t.ok(&[&board, "config", "list"]);
@@ -216,8 +226,14 @@ fn buildroots_qemu_aarch64_virt_imports() {
         ],
     );
     let r = &got.report;
-    assert!(r.contains(":14: noted: BR2_LINUX_KERNEL_NEEDS_HOST_OPENSSL=y"), "{r}");
-    assert!(r.contains("noted: BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\""), "{r}");
+    assert!(
+        r.contains(":14: noted: BR2_LINUX_KERNEL_NEEDS_HOST_OPENSSL=y"),
+        "{r}"
+    );
+    assert!(
+        r.contains("noted: BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\""),
+        "{r}"
+    );
 }
 
 /// What both Raspberry Pi 4 imports translate and refuse alike.
@@ -334,7 +350,10 @@ fn import_never_overwrites_unasked_and_loading_still_refuses() {
     // boards/qemu_arm_vexpress_defconfig is forge's own board.
     let before = t.read("boards/qemu_arm_vexpress_defconfig");
     let err = t.fails(&["import", "buildroot/qemu_arm_vexpress_defconfig"]);
-    assert!(err.contains("exists; name the file to write with --out"), "{err}");
+    assert!(
+        err.contains("exists; name the file to write with --out"),
+        "{err}"
+    );
     assert_eq!(t.read("boards/qemu_arm_vexpress_defconfig"), before);
 
     // Loaded directly, a Buildroot file with refused settings configures
@@ -343,7 +362,9 @@ fn import_never_overwrites_unasked_and_loading_still_refuses() {
     let err = t.fails(&["boards/rpi_defconfig", "skeleton"]);
     assert_eq!(err.matches("forge does not honour").count(), 1, "{err}");
     assert!(err.contains("rpi_defconfig:21: BR2_PACKAGE_XZ=y"), "{err}");
-    assert!(!err.contains("BR2_cortex_a72"), "noted settings are accepted:\n{err}");
+    assert!(
+        !err.contains("BR2_cortex_a72"),
+        "noted settings are accepted:\n{err}"
+    );
     assert!(!t.root.join("output/rpi/.config").exists());
 }
-

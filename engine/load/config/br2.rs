@@ -206,8 +206,8 @@ pub fn import_all(ctx: &Context, parsed: &Defconfig, annotate: bool) -> ImportAl
             Some(t) => t.to_string(),
             None => as_line(sym, &setting.value),
         };
-        let note = translate_setting(ctx, &env, sym, setting, target, &setting_text)
-            .and_then(|t| {
+        let note =
+            translate_setting(ctx, &env, sym, setting, target, &setting_text).and_then(|t| {
                 let mut wanted = Vec::new();
                 for (opt, text) in t.set {
                     let (opt, value) =
@@ -225,7 +225,10 @@ pub fn import_all(ctx: &Context, parsed: &Defconfig, annotate: bool) -> ImportAl
                 }
                 for (opt, value) in wanted {
                     assigned.insert(opt.clone(), (value.clone(), sym.clone(), setting.line));
-                    per_symbol.entry(sym.as_str()).or_default().push((opt, value));
+                    per_symbol
+                        .entry(sym.as_str())
+                        .or_default()
+                        .push((opt, value));
                 }
                 Ok(t.note)
             });

@@ -153,11 +153,17 @@ mod tests {
             text.starts_with("b_defconfig: 4 settings: 2 translated, 1 noted, 1 refused; "),
             "{text}"
         );
-        assert!(text.contains("\n  b_defconfig:3: refused: BR2_X=y: r"), "{text}");
+        assert!(
+            text.contains("\n  b_defconfig:3: refused: BR2_X=y: r"),
+            "{text}"
+        );
         assert!(
             text.contains("\n  b_defconfig: (Buildroot's default): noted: BR2_X=y: d"),
             "{text}"
         );
-        assert!(!text.contains(":1:"), "translated lines are not listed:\n{text}");
+        assert!(
+            !text.contains(":1:"),
+            "translated lines are not listed:\n{text}"
+        );
     }
 }

@@ -41,8 +41,7 @@ pub enum Outcome {
 }
 
 /// The note every `Describes` rule gets.
-const DESCRIBES: &str =
-    "describes the toolchain; forge runs the external toolchain it finds (TOOLCHAIN_EXTERNAL_PREFIX)";
+const DESCRIBES: &str = "describes the toolchain; forge runs the external toolchain it finds (TOOLCHAIN_EXTERNAL_PREFIX)";
 
 /// The forge options and values (as text) one setting means.
 pub fn translate_one(
@@ -169,8 +168,8 @@ fn package(
         OptionDecl::Path { .. } => How::Paths,
         _ => How::Same,
     };
-    let t = values::translate(&how, &s.value, target)
-        .map_err(|why| Outcome::Unsupported(Some(why)))?;
+    let t =
+        values::translate(&how, &s.value, target).map_err(|why| Outcome::Unsupported(Some(why)))?;
     Ok(Translation::from_value(&name, t))
 }
 
