@@ -19,6 +19,7 @@ use std::process::ExitCode;
     forge <pkg>                      build up to one package\n  \
     forge <pkg>-rebuild              re-run one package's build even if cached\n  \
     forge savedefconfig [--out F]    write the minimal defconfig back\n  \
+    forge import <br>_defconfig [--out F]   a Buildroot defconfig as a forge one (default boards/)\n  \
     forge menuconfig                 edit the options in a terminal UI\n  \
     forge config list|get NAME|set NAME=VALUE…   show or change options\n  \
     forge <pkg>-menuconfig           the package's own configurator (linux, uboot, busybox)\n  \
@@ -49,7 +50,8 @@ struct Cli {
     /// `forge run`: no graphics, serial console on this terminal.
     #[arg(long)]
     serial_only: bool,
-    /// `forge savedefconfig`: write here instead of the board's defconfig.
+    /// `forge savedefconfig`: write here instead of the board's defconfig;
+    /// `forge import`: write the forge defconfig here.
     #[arg(long)]
     out: Option<PathBuf>,
     /// A shared cache speaking the Bazel HTTP cache protocol, asked when
@@ -77,6 +79,43 @@ fn main() -> ExitCode {
             eprintln!("forge: error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `forge import`: writes the forge defconfig, prints the verdicts, and
+/// fails when any setting was refused (the file holds everything else).
+fn import(
+    root: &Path,
+    externals: &[PathBuf],
+    cwd: &Path,
+    defconfig: Option<PathBuf>,
+    rest: &[String],
+    out: Option<&Path>,
+) -> Result<()> {
+    let src = match (defconfig, rest) {
+        (Some(d), []) => absolute(cwd, &d),
+        (None, [d]) => absolute(cwd, Path::new(d)),
+        _ => {
+            return Err(Error::Other(
+                "usage: forge import BUILDROOT_DEFCONFIG [--out FILE]".into(),
+            ));
+        }
+    };
+    let project = Project::load(root, externals)?;
+    let dest = match out {
+        Some(o) => absolute(cwd, o),
+        None => forge::cli::br2import::default_destination(&project, &src)?,
+    };
+    let report = forge::cli::br2import::import(&project, &src, &dest, out.is_some())?;
+    eprintln!("{}", report.summary);
+    eprintln!("wrote {}", report.written.display());
+    match report.summary.refused() {
+        0 => Ok(()),
+        n => Err(Error::Other(format!(
+            "{n} Buildroot setting(s) refused (listed above): {} holds everything else; \
+             it does not describe the system Buildroot would build until they are resolved",
+            report.written.display()
+        ))),
     }
 }
 
@@ -113,6 +152,16 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         let project = Project::load(&root, &externals)?;
         print!("{}", session::list_defconfigs(&project)?);
         return Ok(());
+    }
+    if args.first().map(String::as_str) == Some("import") {
+        return import(
+            &root,
+            &externals,
+            &cwd,
+            defconfig,
+            &args[1..],
+            cli.out.as_deref(),
+        );
     }
     let output = match (&cli.output, &defconfig) {
         (Some(o), _) => absolute(&cwd, o),

@@ -1,6 +1,8 @@
 //! Verbs beside the build itself: `show-info`/`why`/`graph-depends`, the
-//! package configuration flows, `forge config` and the option TUI.
+//! package configuration flows, `forge config`, the option TUI and
+//! `forge import` of Buildroot defconfigs.
 
+pub mod br2import;
 pub mod configcmd;
 pub mod inspect;
 pub mod kconfigflow;

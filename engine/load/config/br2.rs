@@ -14,14 +14,20 @@
 //!   does not state them (a Buildroot defconfig lists only what differs):
 //!   e.g. BusyBox is on, no cpio image, host name `buildroot`. A forge-name
 //!   line for the same option wins over the default.
+//! - Each setting ends translated, noted (accepted: it has no meaning for
+//!   forge, e.g. a CPU variant the external toolchain fixes; the table's
+//!   `Noted`, `Describes` and choice `notes`) or refused. A `BR2_PACKAGE_*`
+//!   the table does not list maps onto the recipe declaring the same option
+//!   (`translate`), else is refused as having no recipe.
 //! - A symbol the table does not know, a member forge cannot build, or a
-//!   value it cannot translate (a `$(BR2_EXTERNAL_...)` path, a download URL)
-//!   is never dropped: loading fails with ONE message listing each such line
-//!   with its `file:line`, and each Buildroot default forge cannot follow
-//!   (its own toolchain, its latest kernel, ...), since building anyway would
-//!   give a different system than Buildroot would. Lines that are wrong in
-//!   any case (a bool that is not y/n, two members of one choice, two values
-//!   for one forge option) are reported in the same error.
+//!   value it cannot translate (a `$(BR2_EXTERNAL_...)` path) is never
+//!   dropped. Loading ([`import`]) fails with ONE message listing each such
+//!   line with its `file:line`, and each Buildroot default forge cannot
+//!   follow, since building anyway would give a different system than
+//!   Buildroot would. Lines that are wrong in any case (a bool that is not
+//!   y/n, two members of one choice, two values for one forge option) are
+//!   reported in the same error. [`import_all`] (`forge import`) translates
+//!   what it can and gives the verdict on every setting ([`Summary`]).
 //! - `savedefconfig` of such a configuration writes forge names: the file's
 //!   layout with each `BR2_` line replaced by its translation, then the
 //!   values Buildroot's defaults gave.
@@ -29,22 +35,26 @@
 mod env;
 mod layout;
 mod report;
+mod summary;
 mod table;
 #[cfg(test)]
 mod tests;
+mod translate;
 mod values;
 
 pub use report::{Br2Error, Problem};
+pub use summary::{Counts, Entry, Summary, Verdict};
 pub use table::{Choice, How, Known, Rule, TABLE_PATH, Table, load_table, parse_table};
 
 use super::defconfig::{Assignment, Defconfig, Line, LineKind, RawValue, format_assignment};
 use super::schema::{OptionDecl, Schema, Value};
 use super::typecheck::{accepted, check_value};
 use crate::location::Location;
-use env::{Env, Setting, apply_defaults, choice_conflicts, holds, target_arch};
+use env::{Env, Setting, apply_defaults, choice_conflicts, kernel_version, target_arch};
 use layout::{as_line, raw_for, rebuild};
 use std::collections::BTreeMap;
 use std::path::Path;
+use translate::{Outcome, Translation, translate_one};
 
 /// Everything a translation needs besides the file.
 pub struct Context<'a> {
@@ -110,8 +120,33 @@ pub fn import_from_tree(
     import(&ctx, parsed)
 }
 
-/// Translates every Buildroot name in `parsed` (see the module docs).
+/// Translates every Buildroot name in `parsed` (see the module docs);
+/// fails with every setting forge cannot honour.
 pub fn import(ctx: &Context, parsed: Defconfig) -> Result<Imported, Br2Error> {
+    let all = import_all(ctx, &parsed, false);
+    if all.problems.is_empty() {
+        return Ok(all.imported);
+    }
+    Err(Br2Error::Import {
+        file: parsed.path.clone(),
+        problems: all.problems,
+    })
+}
+
+/// Everything an import gives, whatever forge cannot honour.
+#[derive(Debug, Clone)]
+pub struct ImportAll {
+    /// What translated; with `annotate`, each noted or refused line is
+    /// kept as a comment saying so.
+    pub imported: Imported,
+    /// Lines forge does not honour or that are wrong, sorted.
+    pub problems: Vec<Problem>,
+    /// The verdict on every setting.
+    pub summary: Summary,
+}
+
+/// Translates what can be translated and records a verdict per setting.
+pub fn import_all(ctx: &Context, parsed: &Defconfig, annotate: bool) -> ImportAll {
     let effective = parsed.effective();
     let mut env = Env::new();
     let mut forge_named: BTreeMap<&str, &Assignment> = BTreeMap::new();
@@ -146,9 +181,23 @@ pub fn import(ctx: &Context, parsed: Defconfig) -> Result<Imported, Br2Error> {
     let arch = target_arch(ctx, &env, &forge_named);
     let target = values::Target {
         arch: &arch,
-        linux_version: ctx.linux_version,
+        linux_version: kernel_version(&env, ctx.linux_version),
     };
     let (mut problems, skip) = choice_conflicts(ctx.table, &env);
+    let mut summary = Summary {
+        file: parsed.path.clone(),
+        entries: Vec::new(),
+    };
+    for p in &problems {
+        if let Problem::Invalid { line, message } = p {
+            let setting = line.and_then(|l| texts.get(&l)).copied().unwrap_or("");
+            summary.entries.push(Entry {
+                line: *line,
+                setting: setting.to_string(),
+                verdict: Verdict::Refused(message.clone()),
+            });
+        }
+    }
     // forge option → (value, the symbol that set it, its line)
     let mut assigned: BTreeMap<String, (Value, String, Option<usize>)> = BTreeMap::new();
     let mut per_symbol: BTreeMap<&str, Vec<(String, Value)>> = BTreeMap::new();
@@ -157,168 +206,130 @@ pub fn import(ctx: &Context, parsed: Defconfig) -> Result<Imported, Br2Error> {
             Some(t) => t.to_string(),
             None => as_line(sym, &setting.value),
         };
-        let unsupported = |why: Option<String>| {
-            let why = match (&setting.line, &setting.default_of, why) {
-                (Some(_), _, why) => why,
-                (None, Some(prompt), _) => Some(format!(
-                    "not in the file: Buildroot's default for \"{prompt}\""
-                )),
-                (None, None, why) => Some(match why {
-                    Some(w) => format!("not in the file: Buildroot's default; {w}"),
-                    None => "not in the file: Buildroot's default".to_string(),
-                }),
-            };
-            Problem::Unsupported {
+        let note =
+            translate_setting(ctx, &env, sym, setting, target, &setting_text).and_then(|t| {
+                let mut wanted = Vec::new();
+                for (opt, text) in t.set {
+                    let (opt, value) =
+                        check_option(ctx, &parsed.path, &setting_text, sym, opt, &text, setting)?;
+                    let clash = ctx.schema.options.get(&opt).and_then(|d| {
+                        conflict(&assigned, &forge_named, &d.decl, &opt, &value, sym)
+                    });
+                    if let Some(message) = clash {
+                        return Err(Problem::Invalid {
+                            line: setting.line,
+                            message,
+                        });
+                    }
+                    wanted.push((opt, value));
+                }
+                for (opt, value) in wanted {
+                    assigned.insert(opt.clone(), (value.clone(), sym.clone(), setting.line));
+                    per_symbol
+                        .entry(sym.as_str())
+                        .or_default()
+                        .push((opt, value));
+                }
+                Ok(t.note)
+            });
+        let verdict = match note {
+            Ok(None) => Verdict::Translated,
+            Ok(Some(why)) => Verdict::Noted(why),
+            Err(p) => {
+                let why = p.reason();
+                problems.push(p);
+                Verdict::Refused(why)
+            }
+        };
+        if setting.line.is_some() || verdict != Verdict::Translated {
+            summary.entries.push(Entry {
                 line: setting.line,
-                setting: setting_text.clone(),
-                why,
-            }
-        };
-        let wanted = match translate_one(ctx, &env, sym, setting, target) {
-            Ok(w) => w,
-            Err(Outcome::Unsupported(why)) => {
-                problems.push(unsupported(why));
-                continue;
-            }
-            Err(Outcome::Invalid(message)) => {
-                problems.push(Problem::Invalid {
-                    line: setting.line,
-                    message,
-                });
-                continue;
-            }
-        };
-        for (opt, text) in wanted {
-            let Some(decl) = ctx.schema.options.get(&opt).map(|d| &d.decl) else {
-                problems.push(unsupported(Some(format!(
-                    "it means forge option {opt}, which this tree does not declare"
-                ))));
-                continue;
-            };
-            let loc = Location::new(&parsed.path, setting.line.unwrap_or(0), None);
-            let a = Assignment {
-                name: opt.clone(),
-                value: raw_for(decl, &text),
-                loc,
-            };
-            let Ok(value) = check_value(decl, &a) else {
-                problems.push(Problem::Invalid {
-                    line: setting.line,
-                    message: format!(
-                        "{setting_text}: {sym} means forge option {opt}, which accepts {}",
-                        accepted(decl, &opt)
-                    ),
-                });
-                continue;
-            };
-            if let Some(message) = conflict(&assigned, &forge_named, decl, &opt, &value, sym) {
-                problems.push(Problem::Invalid {
-                    line: setting.line,
-                    message,
-                });
-                continue;
-            }
-            assigned.insert(opt.clone(), (value.clone(), sym.clone(), setting.line));
-            per_symbol
-                .entry(sym.as_str())
-                .or_default()
-                .push((opt, value));
+                setting: setting_text,
+                verdict,
+            });
         }
     }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| match p {
-            Problem::Invalid { line, .. } => (0, line.is_none(), line.unwrap_or(0)),
-            Problem::Unsupported { line, .. } => (1, line.is_none(), line.unwrap_or(0)),
-        });
-        return Err(Br2Error::Import {
-            file: parsed.path.clone(),
-            problems,
-        });
+    problems.sort_by_key(|p| match p {
+        Problem::Invalid { line, .. } => (0, line.is_none(), line.unwrap_or(0)),
+        Problem::Unsupported { line, .. } => (1, line.is_none(), line.unwrap_or(0)),
+    });
+    summary.sort();
+    let notes = annotate.then_some(&summary);
+    ImportAll {
+        imported: rebuild(parsed, &env, &per_symbol, notes),
+        problems,
+        summary,
     }
-    Ok(rebuild(&parsed, &env, &per_symbol))
 }
 
-/// Why a symbol gives no forge assignments.
-enum Outcome {
-    Unsupported(Option<String>),
-    Invalid(String),
-}
-
-/// The forge options and values (as text) one setting means.
-fn translate_one(
+/// [`translate_one`] with its failures as the [`Problem`] they report.
+fn translate_setting(
     ctx: &Context,
     env: &Env,
     sym: &str,
-    s: &Setting,
+    setting: &Setting,
     target: values::Target,
-) -> Result<Vec<(String, String)>, Outcome> {
-    let boolean = || match s.value.as_str() {
-        "y" => Ok(true),
-        "n" => Ok(false),
-        other => Err(Outcome::Invalid(format!(
-            "{sym} is a bool: write {sym}=y or `# {sym} is not set`, not {other:?}"
-        ))),
+    setting_text: &str,
+) -> Result<Translation, Problem> {
+    translate_one(ctx, env, sym, setting, target).map_err(|o| match o {
+        Outcome::Unsupported(why) => unsupported(setting, setting_text, why),
+        Outcome::Invalid(message) => Problem::Invalid {
+            line: setting.line,
+            message,
+        },
+    })
+}
+
+/// The problem of a setting forge does not honour; a Buildroot default
+/// says so.
+fn unsupported(setting: &Setting, setting_text: &str, why: Option<String>) -> Problem {
+    let why = match (&setting.line, &setting.default_of, why) {
+        (Some(_), _, why) => why,
+        (None, Some(prompt), _) => Some(format!(
+            "not in the file: Buildroot's default for \"{prompt}\""
+        )),
+        (None, None, why) => Some(match why {
+            Some(w) => format!("not in the file: Buildroot's default; {w}"),
+            None => "not in the file: Buildroot's default".to_string(),
+        }),
     };
-    let no_effect = |when: &[String]| {
-        Outcome::Invalid(format!(
-            "{sym} has no effect unless {} (Buildroot ignores it too); remove the line",
-            when.join(" and ")
-        ))
+    Problem::Unsupported {
+        line: setting.line,
+        setting: setting_text.to_string(),
+        why,
+    }
+}
+
+/// Forge option `opt` set to `text` for `sym`: declared, and of its type.
+fn check_option(
+    ctx: &Context,
+    file: &Path,
+    setting_text: &str,
+    sym: &str,
+    opt: String,
+    text: &str,
+    setting: &Setting,
+) -> Result<(String, Value), Problem> {
+    let Some(decl) = ctx.schema.options.get(&opt).map(|d| &d.decl) else {
+        let why = format!("it means forge option {opt}, which this tree does not declare");
+        return Err(unsupported(setting, setting_text, Some(why)));
     };
-    let out = match ctx.table.lookup(sym) {
-        Known::Member { choice, set, .. } => {
-            if !boolean()? {
-                return Ok(Vec::new());
-            }
-            if !holds(&choice.when, env) {
-                return Err(no_effect(&choice.when));
-            }
-            let set = set.ok_or(Outcome::Unsupported(None))?;
-            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        }
-        Known::Rule(Rule::Value { to, how, when, .. }) => {
-            if !holds(when, env) {
-                return match s.value.as_str() {
-                    "n" | "" => Ok(Vec::new()),
-                    _ => Err(no_effect(when)),
-                };
-            }
-            let value = values::translate(how, &s.value, target)
-                .map_err(|why| Outcome::Unsupported(Some(why)))?;
-            vec![(to.clone(), value)]
-        }
-        Known::Rule(Rule::Gate { when }) => {
-            if boolean()? && !holds(when, env) {
-                return Err(no_effect(when));
-            }
-            Vec::new()
-        }
-        Known::Rule(Rule::Describes) => Vec::new(),
-        Known::Rule(Rule::Absent { .. }) => {
-            if boolean()? {
-                return Err(Outcome::Unsupported(None));
-            }
-            Vec::new()
-        }
-        Known::Rule(Rule::Only { when, .. }) if !holds(when, env) => {
-            return match s.value.as_str() {
-                "n" | "" => Ok(Vec::new()),
-                _ => Err(no_effect(when)),
-            };
-        }
-        Known::Rule(Rule::Only { value, why, .. }) if s.value != *value => {
-            return Err(Outcome::Unsupported(Some(why.clone())));
-        }
-        Known::Rule(Rule::Only { .. }) => Vec::new(),
-        Known::Unknown => {
-            let forge = sym.trim_start_matches("BR2_");
-            let hint = ctx.schema.options.contains_key(forge).then(|| {
-                format!("forge has its own {forge}; if it is what you mean, write {forge} instead")
-            });
-            return Err(Outcome::Unsupported(hint));
-        }
+    let loc = Location::new(file, setting.line.unwrap_or(0), None);
+    let a = Assignment {
+        name: opt.clone(),
+        value: raw_for(decl, text),
+        loc,
     };
-    Ok(out)
+    match check_value(decl, &a) {
+        Ok(value) => Ok((opt, value)),
+        Err(_) => Err(Problem::Invalid {
+            line: setting.line,
+            message: format!(
+                "{setting_text}: {sym} means forge option {opt}, which accepts {}",
+                accepted(decl, &opt)
+            ),
+        }),
+    }
 }
 
 /// Why setting `opt` to `value` for `sym` contradicts an earlier setting.

@@ -131,6 +131,24 @@ pub fn choice_conflicts(table: &Table, env: &Env) -> (Vec<Problem>, Vec<String>)
     (problems, skip)
 }
 
+/// The version of the kernel the file builds, as far as it says: its
+/// custom version; none for a download or Git tree (its device tree names
+/// are written for it, whatever it is); else the Linux recipe's version
+/// (forge's own kernel, or a tarball on this machine).
+pub fn kernel_version<'a>(env: &'a Env, recipe: Option<&'a str>) -> Option<&'a str> {
+    if is_y(env, "BR2_LINUX_KERNEL_CUSTOM_VERSION") {
+        return env
+            .get("BR2_LINUX_KERNEL_CUSTOM_VERSION_VALUE")
+            .map(|s| s.value.as_str());
+    }
+    let downloaded = is_y(env, "BR2_LINUX_KERNEL_CUSTOM_GIT")
+        || (is_y(env, "BR2_LINUX_KERNEL_CUSTOM_TARBALL")
+            && env
+                .get("BR2_LINUX_KERNEL_CUSTOM_TARBALL_LOCATION")
+                .is_some_and(|s| !s.value.starts_with("file://")));
+    if downloaded { None } else { recipe }
+}
+
 /// forge's TARGET_ARCH as this file will set it.
 pub fn target_arch(ctx: &Context, env: &Env, forge_named: &BTreeMap<&str, &Assignment>) -> String {
     let from_member = ctx.table.choices.values().find_map(|c| {

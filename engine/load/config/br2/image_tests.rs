@@ -63,14 +63,20 @@ fn ext2_ext3_variants_compression_and_buildroots_mkfs_options() {
         "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_3=y\n"
     ));
     assert_eq!(text_of(&v, "ROOTFS_EXT4_TYPE"), "ext3");
-    // ext4 is made with 64bit, which Buildroot's default options remove.
-    let got = unsupported(&format!(
+    // ext4 is made with 64bit, which Buildroot's default options remove:
+    // accepted with a note; written in the file, other options are refused.
+    let v = values(&format!(
         "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_4=y\n"
+    ));
+    assert_eq!(text_of(&v, "ROOTFS_EXT4_TYPE"), "ext4");
+    let got = unsupported(&format!(
+        "{BASE}BR2_TARGET_ROOTFS_EXT2=y\nBR2_TARGET_ROOTFS_EXT2_4=y\n\
+         BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\"\n"
     ));
     assert_eq!(
         got,
         [(
-            None,
+            Some(8),
             "BR2_TARGET_ROOTFS_EXT2_MKFS_OPTIONS=\"-O ^64bit\"".into()
         )]
     );

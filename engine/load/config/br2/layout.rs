@@ -2,8 +2,8 @@
 //! replaced by the forge assignments it means, and the assignments
 //! Buildroot's defaults add.
 
-use super::Imported;
 use super::env::Env;
+use super::{Imported, Summary, Verdict};
 use crate::load::config::defconfig::{
     Assignment, Defconfig, Line, LineKind, RawValue, format_assignment,
 };
@@ -31,12 +31,26 @@ pub fn raw_for(decl: &OptionDecl, text: &str) -> RawValue {
 
 /// The file in forge names: each effective `BR2_` line replaced by its
 /// translation (an option already written by an earlier line is not
-/// repeated); the implied defaults apart.
+/// repeated); the implied defaults apart. With `notes`, a noted or refused
+/// line is kept as a comment saying so, before its translation if any.
 pub fn rebuild(
     parsed: &Defconfig,
     env: &Env,
     per_symbol: &BTreeMap<&str, Vec<(String, Value)>>,
+    notes: Option<&Summary>,
 ) -> Imported {
+    let comment = |line: usize| {
+        let e = notes?.entries.iter().find(|e| e.line == Some(line))?;
+        let (tag, why) = match &e.verdict {
+            Verdict::Translated => return None,
+            Verdict::Noted(why) => ("noted", why),
+            Verdict::Refused(why) => ("refused", why),
+        };
+        Some(Line {
+            text: format!("# {tag}: {} ({why})", e.setting),
+            kind: LineKind::Comment,
+        })
+    };
     let effective = parsed.effective();
     let mut written = BTreeSet::new();
     let mut lines = Vec::with_capacity(parsed.lines.len());
@@ -65,6 +79,7 @@ pub fn rebuild(
         if effective.get(a.name.as_str()).map(|e| e.loc.line) != Some(a.loc.line) {
             continue;
         }
+        lines.extend(comment(a.loc.line));
         for (opt, v) in per_symbol.get(a.name.as_str()).into_iter().flatten() {
             if written.insert(opt.clone()) {
                 let text = format_assignment(opt, v);

@@ -50,6 +50,19 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// Why the setting is not honoured, in one line.
+    pub fn reason(&self) -> String {
+        match self {
+            Problem::Unsupported { why: Some(why), .. } => why.clone(),
+            Problem::Unsupported { why: None, .. } => {
+                "forge does not build or support this yet".to_string()
+            }
+            Problem::Invalid { message, .. } => message.clone(),
+        }
+    }
+}
+
 /// The text of [`Br2Error::Import`]: wrong lines first, then one block
 /// listing what forge does not honour, and what to do.
 struct Report<'a>(&'a Path, &'a [Problem]);

@@ -39,6 +39,9 @@ pub struct Choice {
     /// Forge options the choice decides besides its members' own.
     #[serde(default)]
     pub forge: Vec<String>,
+    /// Members accepted with a note: what forge does instead, one line.
+    #[serde(default)]
+    pub notes: BTreeMap<String, String>,
 }
 
 impl Choice {
@@ -75,6 +78,9 @@ pub enum Rule {
     },
     /// A fact about the external toolchain forge does not need.
     Describes,
+    /// Accepted whatever its value, with a one-line note: the setting has
+    /// no meaning for forge (`why` says what forge does instead).
+    Noted { why: String },
     /// A feature forge does not have: n is honoured, y is not.
     Absent {
         #[serde(default)]
@@ -90,6 +96,10 @@ pub enum Rule {
         when: Vec<String>,
         #[serde(default)]
         default: Option<String>,
+        /// When set, Buildroot's default (not a line of the file) is
+        /// accepted with this note rather than refused.
+        #[serde(default)]
+        default_note: Option<String>,
     },
 }
 
@@ -108,6 +118,10 @@ pub enum How {
     FileUrl,
     /// A size with an optional k/m/g/t suffix (none: KiB) in whole MiB.
     MiB,
+    /// A download URL, Buildroot's `$(call github,…)` expanded.
+    Url,
+    /// Script arguments; `$(BR2_DEFCONFIG)` is dropped with a note.
+    ScriptArgs,
 }
 
 /// What the table says about one symbol.
@@ -199,6 +213,14 @@ pub fn parse_table(path: &Path, text: &str) -> Result<Table, Br2Error> {
             check_conditions(conds).map_err(|m| fail(member, m))?;
         }
         check_conditions(&choice.when).map_err(|m| fail(prompt, m))?;
+        for member in choice.notes.keys() {
+            if !matches!(choice.members.get(member), Some(Some(_))) {
+                return Err(fail(
+                    member,
+                    format!("note for {member}, which is not a member \"{prompt}\" accepts"),
+                ));
+            }
+        }
     }
     for (sym, rule) in &table.symbols {
         check_symbol(sym.strip_suffix('*').unwrap_or(sym)).map_err(|m| fail(sym, m))?;

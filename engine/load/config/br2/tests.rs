@@ -301,15 +301,15 @@ fn system_settings_and_download_sites() {
 
 #[test]
 fn every_unsupported_setting_is_listed_with_its_line_and_defaults_last() {
-    let text = "BR2_arm=y\nBR2_cortex_a9=y\n# BR2_TARGET_ROOTFS_TAR is not set\n\
+    // An ARMv5 CPU: forge's armhf toolchain cannot build for it.
+    let text = "BR2_arm=y\nBR2_arm926t=y\n# BR2_TARGET_ROOTFS_TAR is not set\n\
                 BR2_TARGET_ROOTFS_JFFS2=y\n# BR2_TARGET_ROOTFS_SQUASHFS is not set\n\
                 BR2_ROOTFS_OVERLAY=\"board/x/overlay\"\n";
     assert_eq!(
         unsupported(text),
         [
-            (Some(2), "BR2_cortex_a9=y".to_string()),
+            (Some(2), "BR2_arm926t=y".to_string()),
             (Some(4), "BR2_TARGET_ROOTFS_JFFS2=y".to_string()),
-            (None, "BR2_TOOLCHAIN_BUILDROOT=y".to_string()),
         ]
     );
     // Without an architecture, Buildroot builds for i386 (and, without the
@@ -318,18 +318,27 @@ fn every_unsupported_setting_is_listed_with_its_line_and_defaults_last() {
         "BR2_TOOLCHAIN_EXTERNAL=y\nBR2_TOOLCHAIN_EXTERNAL_CUSTOM=y\nBR2_TOOLCHAIN_EXTERNAL_CUSTOM_GLIBC=y\n",
     );
     assert_eq!(got, [(None, "BR2_i386=y".into())]);
-    let e = import_with(text, None).unwrap_err().to_string();
+    let e = import_with(&format!("{text}BR2_TOOLCHAIN_EXTERNAL=y\nBR2_TOOLCHAIN_EXTERNAL_CUSTOM=y\nBR2_TOOLCHAIN_EXTERNAL_CUSTOM_GLIBC=y\n"), None)
+        .unwrap_err()
+        .to_string();
     assert_eq!(e.matches("forge does not honour").count(), 1, "{e}");
-    assert!(e.contains("\n  b_defconfig:2: BR2_cortex_a9=y\n"), "{e}");
-    assert!(e.contains("b_defconfig: BR2_TOOLCHAIN_BUILDROOT=y (not in the file: Buildroot's default for \"Toolchain type\")"), "{e}");
+    assert!(e.contains("\n  b_defconfig:2: BR2_arm926t=y\n"), "{e}");
+    let e = import_with("BR2_TOOLCHAIN_EXTERNAL=y\n", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("b_defconfig: BR2_i386=y (not in the file: Buildroot's default for \"Target Architecture\")"), "{e}");
     assert!(e.contains("Remove those lines"), "{e}");
 }
 
 #[test]
-fn a_buildroot_package_forge_also_has_gets_a_hint() {
-    let all = problems(&format!("{BASE}BR2_PACKAGE_BUSYBOX_STATIC=y\n"));
+fn a_buildroot_package_is_the_recipe_declaring_its_option() {
+    // No table entry: the busybox-static recipe declares PACKAGE_BUSYBOX_STATIC.
+    let v = values(&format!("{BASE}BR2_PACKAGE_BUSYBOX_STATIC=y\n"));
+    assert!(v["PACKAGE_BUSYBOX_STATIC"].is_true());
+    // Another symbol named like a forge option gets a hint, not a guess.
+    let all = problems(&format!("{BASE}BR2_SYSTEM_HOSTNAME=\"x\"\n"));
     assert!(
-        matches!(&all[..], [Problem::Unsupported { why: Some(w), .. }] if w.contains("PACKAGE_BUSYBOX_STATIC")),
+        matches!(&all[..], [Problem::Unsupported { why: Some(w), .. }] if w.contains("write SYSTEM_HOSTNAME instead")),
         "{all:?}"
     );
 }
@@ -459,3 +468,6 @@ mod images;
 
 #[path = "uboot_tests.rs"]
 mod uboot;
+
+#[path = "import_tests.rs"]
+mod imports;

@@ -1,7 +1,8 @@
 //! Translating one Buildroot string value into the forge value it means:
 //! make-style variables (`$(ARCH)`, `$(TOPDIR)`), paths, device tree names
-//! and `file://` URLs. A value forge cannot translate comes back as the
-//! reason, phrased for the "not honoured" report.
+//! `file://` URLs, Buildroot's `$(call github,…)` download helper and the
+//! `$(BR2_DEFCONFIG)` argument of board scripts. A value forge cannot
+//! translate comes back as the reason, phrased for the "not honoured" report.
 
 use super::table::How;
 
@@ -14,12 +15,21 @@ pub struct Target<'a> {
     pub linux_version: Option<&'a str>,
 }
 
+/// A translated value: the forge value, or none, and what was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translated {
+    pub value: Option<String>,
+    /// Set when part of the value has no meaning for forge and was dropped.
+    pub note: Option<String>,
+}
+
 /// The forge value for Buildroot value `text` translated by `how`.
-pub fn translate(how: &How, text: &str, target: Target) -> Result<String, String> {
+pub fn translate(how: &How, text: &str, target: Target) -> Result<Translated, String> {
     let text = text
         .replace("$(ARCH)", target.arch)
-        .replace("${ARCH}", target.arch);
-    match how {
+        .replace("${ARCH}", target.arch)
+        .replace("$(CROSS_TRIPLET)", cross_triplet(target.arch));
+    let value = match how {
         How::Same => plain(&text).map(str::to_string),
         How::Suffix(_) if text.is_empty() => Ok(String::new()),
         How::Suffix(suffix) => plain(&text).map(|t| format!("{t}{suffix}")),
@@ -27,7 +37,66 @@ pub fn translate(how: &How, text: &str, target: Target) -> Result<String, String
         How::Dts => dts(&text, target),
         How::FileUrl => file_url(&text),
         How::MiB => mib(&text),
+        How::Url => url(&text),
+        How::ScriptArgs => return Ok(script_args(&text)),
+    }?;
+    Ok(Translated {
+        value: Some(value),
+        note: None,
+    })
+}
+
+/// The GNU triplet of the cross compiler forge's setup installs for
+/// TARGET_ARCH (Debian's names).
+fn cross_triplet(arch: &str) -> &'static str {
+    match arch {
+        "aarch64" => "aarch64-linux-gnu",
+        _ => "arm-linux-gnueabihf",
     }
+}
+
+/// Board script arguments: `$(BR2_DEFCONFIG)`, the path of Buildroot's
+/// defconfig that Buildroot's own board scripts read, is dropped with a
+/// note; the other arguments stay as written.
+fn script_args(text: &str) -> Translated {
+    const VAR: [&str; 2] = ["$(BR2_DEFCONFIG)", "${BR2_DEFCONFIG}"];
+    let kept: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| !VAR.contains(w))
+        .collect();
+    let dropped = kept.len() != text.split_whitespace().count();
+    let note = dropped.then(|| {
+        "`$(BR2_DEFCONFIG)` (Buildroot's own defconfig path, read by Buildroot's board \
+         scripts) is dropped: forge's post-build and post-image scripts get the other arguments"
+            .to_string()
+    });
+    let value = (!kept.is_empty() || !dropped).then(|| kept.join(" "));
+    Translated { value, note }
+}
+
+/// A download URL; Buildroot's `$(call github,OWNER,REPO,VERSION)` becomes
+/// the archive URL it stands for.
+fn url(text: &str) -> Result<String, String> {
+    let Some(at) = text.find("$(call github,") else {
+        return plain(text).map(str::to_string);
+    };
+    let args_at = at + "$(call github,".len();
+    let end = text[args_at..]
+        .find(')')
+        .ok_or_else(|| format!("`{text}`: `$(call github,` is not closed"))?;
+    let args: Vec<&str> = text[args_at..args_at + end].split(',').collect();
+    let [owner, repo, version] = args[..] else {
+        return Err(format!(
+            "`$(call github,{})` needs three arguments: owner, repository, version",
+            args.join(",")
+        ));
+    };
+    let expanded = format!(
+        "{}https://github.com/{owner}/{repo}/archive/{version}{}",
+        &text[..at],
+        &text[args_at + end + 1..]
+    );
+    plain(&expanded).map(str::to_string)
 }
 
 /// Buildroot's image size (`60M`, `1g`, `65536`: a k, m, g or t suffix,
