@@ -28,7 +28,7 @@ use std::process::ExitCode;
     forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu")]
 struct Cli {
     /// Verb, package name or defconfig path.
-    args: Vec<String>,
+    args: Vec<std::ffi::OsString>,
     /// Output directory (default: output/<board> in the project).
     #[arg(short = 'O', long = "output", env = "FORGE_OUTPUT")]
     output: Option<PathBuf>,
@@ -89,7 +89,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         _ => jobserver::Client::new(jobs)
             .map_err(|e| Error::Other(format!("cannot create the jobserver: {e}")))?,
     };
-    let mut args = cli.args.clone();
+    let mut args = utf8_args(&cli.args)?;
     let defconfig = args
         .iter()
         .position(|a| a.ends_with("_defconfig") && !a.contains('='))
@@ -285,6 +285,27 @@ fn write_graph(output: &Path, dot: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The arguments as text; one that is not UTF-8 is refused with its
+/// position and what precedes the bad byte.
+fn utf8_args(args: &[std::ffi::OsString]) -> Result<Vec<String>> {
+    use std::os::unix::ffi::OsStrExt;
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let bytes = a.as_bytes();
+            std::str::from_utf8(bytes).map(str::to_string).map_err(|e| {
+                let good = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+                Error::Other(format!(
+                    "command line argument {}: invalid UTF-8 byte 0x{:02x} after `{}`",
+                    i + 1,
+                    bytes[e.valid_up_to()],
+                    forge::load::config::text::excerpt_end(&good)
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A defconfig named on the command line: a path, or a bare file name found
