@@ -127,6 +127,13 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         paths.cache.clone(),
         paths.dl.clone(),
     );
+    // Nothing is written into the output dir (not even `.config`) before
+    // this process holds its lock; a build then shares it. `run` and `test`
+    // only read the images (and `run` execs qemu, which would inherit it).
+    let _lock = match verb.as_deref() {
+        Some("run" | "test") if defconfig.is_none() => None,
+        _ => Some(forge::run::lock::OutputLock::acquire(&output)?),
+    };
     // A plain `forge` whose remembered build still holds loads nothing.
     if verb.is_none()
         && defconfig.is_none()

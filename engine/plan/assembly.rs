@@ -174,7 +174,7 @@ impl Resolver<'_> {
                 let l = &self.project.recipes[name];
                 if let Some(t) = field(&l.recipe) {
                     let path = l.dir.join(t);
-                    let digest = self.stats.file(&path)?;
+                    let digest = self.stats.path(&path)?;
                     let file = FileInput {
                         name: t.clone(),
                         digest,
