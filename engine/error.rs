@@ -40,9 +40,14 @@ pub enum Error {
     /// A program forge needs is not installed; `hint` says how to get it.
     #[error("{tool} not found on PATH; {hint}")]
     ToolMissing { tool: String, hint: String },
-    /// An option's value cannot work; `message` says why and what to write.
-    #[error("option {option}: {message}")]
-    BadOption { option: String, message: String },
+    /// An option's value cannot work; `message` says why and what to write;
+    /// `at` is the defconfig (or `.config`) line that set it, when known.
+    #[error("{}option {option}: {message}", .at.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    BadOption {
+        option: String,
+        message: String,
+        at: Option<crate::location::Location>,
+    },
     /// A recipe or a setting that cannot be planned (unknown dependency,
     /// cycle, missing file), at `location` (`file:line:col` or a path).
     #[error("{location}: {message}")]

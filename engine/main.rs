@@ -30,7 +30,7 @@ use std::process::ExitCode;
     forge cache stats|verify|gc [--max-size SIZE]   the cache's size and hit rates, check it, shrink it")]
 struct Cli {
     /// Verb, package name or defconfig path.
-    args: Vec<String>,
+    args: Vec<std::ffi::OsString>,
     /// Output directory (default: output/<board> in the project).
     #[arg(short = 'O', long = "output", env = "FORGE_OUTPUT")]
     output: Option<PathBuf>,
@@ -120,8 +120,8 @@ fn import(
 }
 
 fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
-    if cli.args.first().map(String::as_str) == Some("cache") {
-        return cache_verb(&cli);
+    if cli.args.first().is_some_and(|a| a == "cache") {
+        return cache_verb(&cli, &utf8_args(&cli.args)?);
     }
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let root = find_root(&cwd).ok_or_else(|| Error::NotInTree { dir: cwd.clone() })?;
@@ -143,7 +143,7 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         _ => jobserver::Client::new(jobs)
             .map_err(|e| Error::Other(format!("cannot create the jobserver: {e}")))?,
     };
-    let mut args = cli.args.clone();
+    let mut args = utf8_args(&cli.args)?;
     let defconfig = args
         .iter()
         .position(|a| a.ends_with("_defconfig") && !a.contains('='))
@@ -200,6 +200,13 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         paths.cache.clone(),
         paths.dl.clone(),
     );
+    // Nothing is written into the output dir (not even `.config`) before
+    // this process holds its lock; a build then shares it. `run` and `test`
+    // only read the images (and `run` execs qemu, which would inherit it).
+    let _lock = match verb.as_deref() {
+        Some("run" | "test") if defconfig.is_none() => None,
+        _ => Some(forge::run::lock::OutputLock::acquire(&output)?),
+    };
     // A plain `forge` whose remembered build still holds loads nothing.
     if verb.is_none()
         && defconfig.is_none()
@@ -360,6 +367,27 @@ fn write_graph(output: &Path, dot: &str) -> Result<()> {
     Ok(())
 }
 
+/// The arguments as text; one that is not UTF-8 is refused with its
+/// position and what precedes the bad byte.
+fn utf8_args(args: &[std::ffi::OsString]) -> Result<Vec<String>> {
+    use std::os::unix::ffi::OsStrExt;
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let bytes = a.as_bytes();
+            std::str::from_utf8(bytes).map(str::to_string).map_err(|e| {
+                let good = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+                Error::Other(format!(
+                    "command line argument {}: invalid UTF-8 byte 0x{:02x} after `{}`",
+                    i + 1,
+                    bytes[e.valid_up_to()],
+                    forge::load::config::text::excerpt_end(&good)
+                ))
+            })
+        })
+        .collect()
+}
+
 /// A defconfig named on the command line: a path, or a bare file name found
 /// in the `boards/` of one of the trees.
 fn find_defconfig(project: &Project, cwd: &Path, d: &Path) -> Result<PathBuf> {
@@ -415,7 +443,7 @@ fn current_output(cwd: &Path, root: &Path) -> Result<PathBuf> {
 
 /// `forge cache stats|verify|gc`: works anywhere, on `--cache-dir`,
 /// `FORGE_CACHE_DIR` or the default cache.
-fn cache_verb(cli: &Cli) -> Result<()> {
+fn cache_verb(cli: &Cli, args: &[String]) -> Result<()> {
     use forge::store::lifecycle::{self, CacheLock};
     let root = cli
         .cache_dir
@@ -425,10 +453,11 @@ fn cache_verb(cli: &Cli) -> Result<()> {
         Some(text) => lifecycle::parse_size(text).ok_or_else(|| Error::BadOption {
             option: "--max-size".into(),
             message: format!("{text:?} is not a size (say e.g. 10G, 500M)"),
+            at: None,
         })?,
         None => lifecycle::max_size_from_env().map_err(Error::Other)?,
     };
-    let sub = cli.args.get(1).map(String::as_str);
+    let sub = args.get(1).map(String::as_str);
     if sub != Some("stats") && !root.join("blobs").is_dir() {
         return Err(Error::Other(format!(
             "{} is not a forge cache (no blobs/ in it)",

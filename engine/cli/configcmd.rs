@@ -115,10 +115,12 @@ pub fn load_lenient(project: &Project, output: &Path) -> Result<Loaded> {
 /// Parses `NAME=VALUE` assignments; `label` names them in messages
 /// (`label:N` is the Nth).
 pub fn changes_from(label: &str, assignments: &[String]) -> Result<Defconfig> {
-    for a in assignments {
+    for (i, a) in assignments.iter().enumerate() {
         if !a.contains('=') || a.contains('\n') {
             return Err(Error::Other(format!(
-                "{label}: expected NAME=VALUE (e.g. HELLO_GREETING=\"hi\"), found `{a}`"
+                "{label}:{}: expected NAME=VALUE on one line (e.g. HELLO_GREETING=\"hi\"), found `{}`",
+                i + 1,
+                config::text::excerpt(a)
             )));
         }
     }
@@ -269,6 +271,7 @@ fn set(project: &Project, output: &Path, assignments: &[String]) -> Result<Strin
     let (base, defconfig) = config::parse_dotconfig(&dot)?;
     let before = apply(&project.schema, &base, &changes_from("(none)", &[])?)?;
     let changes = changes_from("config set", assignments)?;
+    changes.report_warnings();
     let after = apply(&project.schema, &base, &changes)?;
     save(
         &project.schema,

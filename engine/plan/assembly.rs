@@ -113,6 +113,7 @@ impl Resolver<'_> {
             let path = self.project.resolve(f);
             let meta = std::fs::metadata(&path).map_err(|_| Error::BadOption {
                 option: option.to_string(),
+                at: None,
                 message: format!(
                     "{} does not exist (paths are relative to {} or an external tree)",
                     path.display(),
@@ -122,6 +123,7 @@ impl Resolver<'_> {
             if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
                 return Err(Error::BadOption {
                     option: option.to_string(),
+                    at: None,
                     message: format!(
                         "{} is not an executable file; make it one with `chmod +x {}`",
                         path.display(),
@@ -172,7 +174,7 @@ impl Resolver<'_> {
                 let l = &self.project.recipes[name];
                 if let Some(t) = field(&l.recipe) {
                     let path = l.dir.join(t);
-                    let digest = self.stats.file(&path)?;
+                    let digest = self.stats.path(&path)?;
                     let file = FileInput {
                         name: t.clone(),
                         digest,

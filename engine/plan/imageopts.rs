@@ -44,6 +44,7 @@ fn size(values: &BTreeMap<String, Value>, name: &str) -> Result<Option<u32>> {
 fn bad(name: &str, why: String) -> Error {
     Error::BadOption {
         option: name.to_string(),
+        at: None,
         message: why,
     }
 }

@@ -221,7 +221,7 @@ impl Resolver<'_> {
                     prefix,
                     runtime: runtime.clone(),
                     compiler: FileInput {
-                        digest: self.stats.file(&path)?,
+                        digest: self.stats.path(&path)?,
                         name: gcc,
                         path,
                     },

@@ -72,6 +72,7 @@ impl Resolver<'_> {
                 let p = self.project.resolve(f);
                 let digest = self.stats.path(&p).map_err(|_| Error::BadOption {
                     option: name.to_string(),
+                    at: None,
                     message: format!(
                         "{f} does not exist (paths are relative to {} or an external tree)",
                         self.project.root.display()

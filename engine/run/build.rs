@@ -211,6 +211,26 @@ impl<'a> Build<'a> {
             .collect()
     }
 
+    /// Fails when a file `step`'s key was computed from no longer has the
+    /// digest it had (it changed while the step ran): the result is then
+    /// not stored under that key. Unchanged files cost a stat each.
+    fn inputs_unchanged(&self, step: usize) -> Result<()> {
+        let files = self.specs[step]
+            .file_inputs()
+            .map_err(|e| Error::Other(format!("internal: spec of a step: {e}")))?;
+        for (path, digest) in files {
+            if self.stats.path(&path).ok().as_ref() != Some(&digest) {
+                return Err(Error::Other(format!(
+                    "{} changed while the step ran, so its result is not stored \
+                     (its key was computed from the earlier content); run forge again \
+                     once it no longer changes",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn context(&self, step: usize) -> StepContext<'_> {
         let name = self.plan.steps[step].name.as_str();
         StepContext {
@@ -295,6 +315,7 @@ impl Work for Build<'_> {
                 diskimage::disk_step(spec, &self.parts(step, dep_outputs), &ctx)?
             }
         };
+        self.inputs_unchanged(step)?;
         let action = Action {
             step: s.name.clone(),
             manifest: digest.clone(),

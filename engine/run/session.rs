@@ -58,7 +58,9 @@ pub fn configure(
     defconfig: &Path,
     output: &Path,
 ) -> Result<BTreeMap<String, Value>> {
-    let parsed = buildroot_names(project, config::parse_defconfig(defconfig)?)?.for_resolve();
+    let parsed = config::parse_defconfig(defconfig)?;
+    parsed.report_warnings();
+    let parsed = buildroot_names(project, parsed)?.for_resolve();
     let resolved = config::resolve(&project.schema, &parsed)?;
     fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
     let remembered = defconfig.strip_prefix(&project.root).unwrap_or(defconfig);
@@ -96,7 +98,10 @@ pub fn load_config(
 }
 
 /// Translate the Buildroot names in a parsed defconfig into forge's.
-fn buildroot_names(project: &Project, parsed: config::Defconfig) -> Result<config::br2::Imported> {
+pub(crate) fn buildroot_names(
+    project: &Project,
+    parsed: config::Defconfig,
+) -> Result<config::br2::Imported> {
     let linux = project.recipes.values().find_map(|l| match l.recipe.kind {
         crate::load::recipe::Kind::Linux { .. } => Some(l.recipe.version.as_str()),
         _ => None,
@@ -164,7 +169,8 @@ pub fn with_build<T>(
         }
     }
     let (values, _) = load_config(project, &paths.output)?;
-    let plan = plan::plan(project, &values)?;
+    let located = |e| crate::run::origin::locate_option(project, &paths.output, e);
+    let plan = plan::plan(project, &values).map_err(located)?;
     let store = Store::open(&paths.cache)?;
     let stats =
         StatCache::load(&store.root().join("stat-cache.json")).watching(project.watch.clone());
@@ -181,6 +187,7 @@ pub fn with_build<T>(
         overrides,
         jobserver.clone(),
     )
+    .map_err(located)
     .map(|b| b.with_remote(remote));
     // Planning is over: what steps read from here on is covered by keys.
     project.watch.stop();

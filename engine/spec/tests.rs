@@ -347,3 +347,26 @@ fn locations_are_not_keyed() {
         key(&StepSpec::Package(moved))
     );
 }
+
+#[test]
+fn file_inputs_are_every_keyed_file_with_its_path() {
+    for spec in samples() {
+        let found = spec.file_inputs().unwrap();
+        let keyed: Vec<String> = spec
+            .inputs(&[])
+            .pairs()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("file "))
+            .map(|(_, digest)| digest)
+            .collect();
+        assert_eq!(found.len(), keyed.len(), "{}", spec.procedure());
+        for (path, digest) in &found {
+            assert!(keyed.contains(digest), "{digest}");
+            let name = digest.trim_start_matches("digest-of-");
+            assert_eq!(path, &PathBuf::from(format!("/somewhere/{name}")));
+        }
+    }
+    // Outside file_inputs, paths stay out of the serialized form.
+    let plain = serde_json::to_string(&samples()[0]).unwrap();
+    assert!(!plain.contains("/somewhere/0001.patch"), "{plain}");
+}

@@ -8,9 +8,12 @@
 //!   `"double-quoted string"` with `\"` and `\\` as the only escapes;
 //! - `# NAME is not set` (exactly one space after `#`), meaning bool n;
 //! - blank lines and any other line starting with `#` (comments).
+//!
+//! Text, names and values are checked against [`super::text`]'s limits.
 
 use super::error::ConfigError;
 use super::schema::Value;
+use super::text::{self, excerpt};
 use crate::location::Location;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,12 +66,12 @@ pub enum RawValue {
 
 impl RawValue {
     /// The value as it would appear in a message: quoted strings re-quoted,
-    /// `is not set` spelled out.
+    /// `is not set` spelled out, a long value cut to an excerpt.
     pub fn as_written(&self) -> String {
         match self {
             RawValue::Bare(s) if s.is_empty() => "(empty)".to_string(),
-            RawValue::Bare(s) => s.clone(),
-            RawValue::Quoted(s) => quote(s),
+            RawValue::Bare(s) => excerpt(s),
+            RawValue::Quoted(s) => quote(&excerpt(s)),
             RawValue::NotSet => "`is not set`".to_string(),
         }
     }
@@ -91,6 +94,13 @@ impl Defconfig {
         })
     }
 
+    /// Print the non-fatal findings (a symbol assigned twice) as warnings.
+    pub fn report_warnings(&self) {
+        for (loc, message) in &self.warnings {
+            eprintln!("forge: warning: {loc}: {message}");
+        }
+    }
+
     /// The assignment in effect for each symbol: the last one in the file.
     pub fn effective(&self) -> BTreeMap<&str, &Assignment> {
         self.assignments().map(|a| (a.name.as_str(), a)).collect()
@@ -99,11 +109,11 @@ impl Defconfig {
 
 /// Reads and parses the defconfig at `path`.
 pub fn parse_defconfig(path: &Path) -> Result<Defconfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_defconfig_str(path, &text)
+    parse_defconfig_str(path, &text::decode(path, bytes)?)
 }
 
 /// Parses defconfig `text`; `path_for_messages` names it in locations.
@@ -117,6 +127,10 @@ pub fn parse_defconfig_str(path_for_messages: &Path, text: &str) -> Result<Defco
     let mut errors = Vec::new();
     if !body.is_empty() || trailing_newline {
         for (i, raw) in body.split('\n').enumerate() {
+            if let Some(e) = text::check_line(path_for_messages, i + 1, raw) {
+                errors.push(e);
+                continue;
+            }
             match parse_line(path_for_messages, i + 1, raw) {
                 Ok(kind) => lines.push(Line {
                     text: raw.to_string(),
@@ -185,7 +199,8 @@ fn parse_line(file: &Path, line_no: usize, raw: &str) -> Result<LineKind, Config
             None,
             format!(
                 "expected `NAME=value`, `# NAME is not set` or a comment starting with `#`, \
-                 found `{line}`"
+                 found `{}`",
+                excerpt(line)
             ),
         ));
     };
@@ -194,8 +209,20 @@ fn parse_line(file: &Path, line_no: usize, raw: &str) -> Result<LineKind, Config
         return Err(syntax(
             Some(col(0)),
             format!(
-                "invalid option name `{name}`; names use only letters, digits and `_`, \
-                 as in `TARGET_ARCH=\"arm\"`"
+                "invalid option name `{}`; names use only letters, digits and `_`, \
+                 as in `TARGET_ARCH=\"arm\"`",
+                excerpt(name)
+            ),
+        ));
+    }
+    if name.len() > text::MAX_NAME {
+        return Err(syntax(
+            Some(col(0)),
+            format!(
+                "the option name `{}` is {} bytes long; at most {} are accepted",
+                excerpt(name),
+                name.len(),
+                text::MAX_NAME
             ),
         ));
     }
@@ -209,6 +236,11 @@ fn parse_line(file: &Path, line_no: usize, raw: &str) -> Result<LineKind, Config
     } else {
         RawValue::Bare(value.to_string())
     };
+    if let RawValue::Bare(v) | RawValue::Quoted(v) = &value
+        && let Some(e) = text::check_value(loc(Some(col(value_off))), name, v)
+    {
+        return Err(e);
+    }
     Ok(LineKind::Assign(Assignment {
         name: name.to_string(),
         value,
@@ -233,7 +265,7 @@ fn parse_quoted(s: &str) -> Result<String, (usize, String)> {
                     format!(
                         "unexpected text `{}` after the closing quote; \
                          put the whole value inside the quotes",
-                        rest.trim()
+                        excerpt(rest.trim())
                     ),
                 ));
             }
@@ -311,98 +343,5 @@ pub(crate) fn join_lines<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Defconfig, ConfigError> {
-        parse_defconfig_str(Path::new("boards/x_defconfig"), text)
-    }
-
-    #[test]
-    fn parses_all_line_kinds_and_round_trips() {
-        let text = "# Board\n\nA=y\n# B is not set\nC=42\nD=\"say \\\"hi\\\" \\\\o/\"\n  E = arm \n#F is not set\n";
-        let d = parse(text).unwrap();
-        assert_eq!(d.to_text(), text);
-        assert_eq!(d.lines[0].kind, LineKind::Comment);
-        assert_eq!(d.lines[1].kind, LineKind::Blank);
-        let eff = d.effective();
-        assert_eq!(eff["A"].value, RawValue::Bare("y".into()));
-        assert_eq!(eff["A"].loc.to_string(), "boards/x_defconfig:3");
-        assert_eq!(eff["B"].value, RawValue::NotSet);
-        assert_eq!(eff["C"].value, RawValue::Bare("42".into()));
-        assert_eq!(eff["D"].value, RawValue::Quoted("say \"hi\" \\o/".into()));
-        assert_eq!(eff["E"].value, RawValue::Bare("arm".into()));
-        // `#F is not set` lacks the space: a plain comment.
-        assert!(!eff.contains_key("F"));
-        assert!(d.warnings.is_empty());
-    }
-
-    #[test]
-    fn exact_bytes_without_trailing_newline_and_with_crlf() {
-        for text in ["A=y", "A=y\r\n# c\r\n", "", "\n", "\n\n"] {
-            assert_eq!(parse(text).unwrap().to_text(), text);
-        }
-        let d = parse("A=y\r\nB=\"x\"\r\n").unwrap();
-        assert_eq!(d.effective()["B"].value, RawValue::Quoted("x".into()));
-    }
-
-    #[test]
-    fn duplicate_assignment_warns_and_later_wins() {
-        let d = parse("A=1\nB=y\nA=2\n").unwrap();
-        assert_eq!(d.effective()["A"].value, RawValue::Bare("2".into()));
-        assert_eq!(d.warnings.len(), 1);
-        assert_eq!(d.warnings[0].0.line, 3);
-        assert!(d.warnings[0].1.contains("boards/x_defconfig:1"));
-    }
-
-    #[test]
-    fn unterminated_string_names_line_and_column() {
-        let e = parse("A=y\nB=\"abc\n").unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.starts_with("boards/x_defconfig:2:3: unterminated string"),
-            "{msg}"
-        );
-        let e = parse("B=\"abc\\\"\n").unwrap_err();
-        assert!(e.to_string().contains("unterminated string"));
-    }
-
-    #[test]
-    fn other_syntax_errors_are_all_reported() {
-        let e = parse("just words\nBAD-NAME=1\nC=\"a\" b\nD=\"\\n\"\n").unwrap_err();
-        let errs = e.errors();
-        assert_eq!(errs.len(), 4, "{e}");
-        assert!(
-            errs[0]
-                .to_string()
-                .starts_with("boards/x_defconfig:1: expected `NAME=value`")
-        );
-        assert!(
-            errs[1]
-                .to_string()
-                .starts_with("boards/x_defconfig:2:1: invalid option name")
-        );
-        assert!(errs[2].to_string().contains(":3:7: unexpected text `b`"));
-        assert!(errs[3].to_string().contains(":4:4: unknown escape `\\n`"));
-    }
-
-    #[test]
-    fn canonical_formatting() {
-        assert_eq!(format_assignment("A", &Value::Bool(true)), "A=y");
-        assert_eq!(
-            format_assignment("A", &Value::Bool(false)),
-            "# A is not set"
-        );
-        assert_eq!(format_assignment("A", &Value::Int(-3)), "A=-3");
-        assert_eq!(
-            format_assignment("A", &Value::Str("a\"b\\".into())),
-            "A=\"a\\\"b\\\\\""
-        );
-        let d = parse(&format!(
-            "{}\n",
-            format_assignment("A", &Value::Str("a\"b\\".into()))
-        ))
-        .unwrap();
-        assert_eq!(d.effective()["A"].value, RawValue::Quoted("a\"b\\".into()));
-    }
-}
+#[path = "defconfig_tests.rs"]
+mod tests;

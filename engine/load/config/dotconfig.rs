@@ -47,11 +47,11 @@ pub fn write_dotconfig(
 /// Reads the `.config` at `path`: its assignments (resolve them with
 /// [`super::resolve`]) and the defconfig path its header names.
 pub fn parse_dotconfig(path: &Path) -> Result<(Defconfig, Option<PathBuf>), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_dotconfig_str(path, &text)
+    parse_dotconfig_str(path, &super::text::decode(path, bytes)?)
 }
 
 /// [`parse_dotconfig`] on text already read; `path_for_messages` names it.

@@ -10,6 +10,7 @@ pub mod error;
 pub mod resolve;
 pub mod savedefconfig;
 pub mod schema;
+pub mod text;
 mod typecheck;
 
 #[cfg(test)]

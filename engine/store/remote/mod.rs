@@ -70,6 +70,7 @@ impl RemoteSettings {
             crate::error::Error::BadOption {
                 option: "--remote-cache".into(),
                 message,
+                at: None,
             }
         })?;
         Ok(Remote {
