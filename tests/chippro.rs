@@ -27,9 +27,11 @@ use std::time::Instant;
 
 const BOARD: &str = "chippro";
 const DEFCONFIG: &str = "boards/chippro_defconfig";
-/// The TC58NVG2S0H: 256 KiB erase blocks, 4 KiB pages, 512 MiB.
+/// The TC58NVG2S0H: 256 KiB erase blocks, 4 KiB pages with 256 bytes of
+/// out-of-band data each, 512 MiB.
 const PEB: usize = 0x40000;
 const PAGE: usize = 4096;
+const OOB: usize = 256;
 const CHIP: usize = 512 << 20;
 const DTB: &str = "sun5i-gr8-chip-pro.dtb";
 
@@ -105,9 +107,10 @@ fn le32(b: &[u8], at: usize) -> u32 {
 /// The SPL as the boot ROM checks it: `eGON.BT0` at 4, the length at 16
 /// (a multiple of 4, within the file), and the checksum at 12: the sum of
 /// every 32-bit little-endian word of `length` bytes, taken with the
-/// checksum field holding the stamp 0x5F0A6C39. The ECC image (what is
-/// written raw to the NAND) fits in one erase block, and its padded copy
-/// is exactly one erase block: the ECC image, then 0xff.
+/// checksum field holding the stamp 0x5F0A6C39. The ECC image is what is
+/// written raw to the NAND: whole pages, each with its out-of-band bytes,
+/// within one erase block; its padded copy is exactly one erase block of
+/// raw pages (64 × 4352 bytes): the ECC image, then 0xff.
 fn check_spl(img: &Path) {
     let spl = read(img, "sunxi-spl.bin");
     assert_eq!(&spl[4..12], b"eGON.BT0", "no eGON header");
@@ -132,13 +135,18 @@ fn check_spl(img: &Path) {
     );
 
     let ecc = read(img, "sunxi-spl-with-ecc.bin");
+    let raw_block = PEB / PAGE * (PAGE + OOB);
     assert!(
-        ecc.len() > spl.len() && ecc.len() <= PEB,
+        ecc.len() > spl.len() && ecc.len() % (PAGE + OOB) == 0 && ecc.len() <= raw_block,
         "sunxi-spl-with-ecc.bin is {} bytes",
         ecc.len()
     );
     let padded = read(img, "sunxi-spl-with-ecc-padded.bin");
-    assert_eq!(padded.len(), PEB, "the padded SPL is not one erase block");
+    assert_eq!(
+        padded.len(),
+        raw_block,
+        "the padded SPL is not one erase block"
+    );
     assert_eq!(padded[..ecc.len()], ecc[..]);
     assert!(padded[ecc.len()..].iter().all(|&b| b == 0xff));
 }
