@@ -337,8 +337,13 @@ fn check_ubi(t: &Tree, img: &Path) {
         "LEB Size: 258048",
         "Volume Name:rootfs",
         "flags: 'autoresize'",
-        "Max LEB Count: 2048",
     ] {
+        assert!(info.contains(want), "{want:?} not in\n{info}");
+    }
+    // The UBIFS inside: the page size, the LEB, room for 2048 LEBs.
+    let ubifs = img.join("rootfs.ubifs").to_string_lossy().into_owned();
+    let info = run_ubireader("ubireader_display_info", &["-e", "258048", &ubifs]);
+    for want in ["min_io_size: 4096", "leb_size: 258048", "max_leb_cnt: 2048"] {
         assert!(info.contains(want), "{want:?} not in\n{info}");
     }
     let boot = run_ubireader("ubireader_list_files", &["-p", &peb, "-P", "/boot", &path]);
@@ -381,6 +386,9 @@ fn check_dtb(img: &Path) {
         .expect("dtc (device-tree-compiler): run scripts/setup");
     let dts = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "dtc failed");
-    assert!(dts.contains("\"nextthing,chip-pro\""), "{dts}");
+    assert!(
+        dts.contains("compatible = \"nextthing,chip-pro\\0"),
+        "{dts}"
+    );
     assert!(dts.contains("stdout-path = \"serial0:115200n8\""));
 }
