@@ -116,7 +116,7 @@ fn check_spl(img: &Path) {
     assert_eq!(&spl[4..12], b"eGON.BT0", "no eGON header");
     let length = le32(&spl, 16) as usize;
     assert!(
-        length % 4 == 0 && length <= spl.len() && length >= 32,
+        length.is_multiple_of(4) && length <= spl.len() && length >= 32,
         "eGON length {length}, file {}",
         spl.len()
     );
@@ -137,7 +137,7 @@ fn check_spl(img: &Path) {
     let ecc = read(img, "sunxi-spl-with-ecc.bin");
     let raw_block = PEB / PAGE * (PAGE + OOB);
     assert!(
-        ecc.len() > spl.len() && ecc.len() % (PAGE + OOB) == 0 && ecc.len() <= raw_block,
+        ecc.len() > spl.len() && ecc.len().is_multiple_of(PAGE + OOB) && ecc.len() <= raw_block,
         "sunxi-spl-with-ecc.bin is {} bytes",
         ecc.len()
     );
@@ -317,7 +317,10 @@ fn run_ubireader(tool: &str, args: &[&str]) -> String {
 fn check_ubi(t: &Tree, img: &Path) {
     let ubi = img.join("rootfs.ubi");
     let len = read(img, "rootfs.ubi").len();
-    assert!(len > 0 && len % PEB == 0, "rootfs.ubi is {len} bytes");
+    assert!(
+        len > 0 && len.is_multiple_of(PEB),
+        "rootfs.ubi is {len} bytes"
+    );
     // The first erase counter header: "UBI#", VID header offset at 16,
     // data offset at 20 (big endian).
     let head = read(img, "rootfs.ubi");
