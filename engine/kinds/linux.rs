@@ -1,6 +1,8 @@
 //! The Linux kind: configure the kernel from an in-tree defconfig or a
 //! config file plus fragments, build the image, device trees and (when
-//! enabled) modules, and install them. The work tree is kept between builds,
+//! enabled) modules, and install them: the image and device trees into
+//! `images/`, and also into the target's `/boot` when the spec asks
+//! (`install_target`). The work tree is kept between builds,
 //! so a configuration-only change rebuilds incrementally in kbuild.
 
 use super::StepCtx;
@@ -13,6 +15,7 @@ use std::fs;
 struct Fields<'a> {
     image: &'a str,
     dts: &'a [String],
+    install_target: bool,
     make_opts: &'a str,
 }
 
@@ -21,16 +24,19 @@ fn fields(kind: &KindSpec) -> Fields<'_> {
         KindSpec::Linux {
             image,
             dts,
+            install_target,
             make_opts,
             ..
         } => Fields {
             image,
             dts,
+            install_target: *install_target,
             make_opts,
         },
         _ => Fields {
             image: "",
             dts: &[],
+            install_target: false,
             make_opts: "",
         },
     }
@@ -88,16 +94,21 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
         targets.push("modules".into());
     }
     ctx.run(&format!("{make} {}", targets.join(" ")))?;
-    let images = ctx.dirs.out.join("images");
+    let mut dests = vec![ctx.dirs.out.join("images")];
+    if f.install_target {
+        dests.push(ctx.dirs.out.join("target/boot"));
+    }
     let boot = src.join(format!("arch/{arch}/boot"));
-    copy(&boot.join(&image), &images.join(&image))?;
-    for dtb in &dtbs {
-        let built = boot.join("dts").join(dtb);
-        let name = std::path::Path::new(dtb)
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        copy(&built, &images.join(name))?;
+    for dest in &dests {
+        copy(&boot.join(&image), &dest.join(&image))?;
+        for dtb in &dtbs {
+            let built = boot.join("dts").join(dtb);
+            let name = std::path::Path::new(dtb)
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_default();
+            copy(&built, &dest.join(name))?;
+        }
     }
     copy(&dot, &ctx.dirs.out.join("host/linux.config"))?;
     if modules {

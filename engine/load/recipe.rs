@@ -160,6 +160,10 @@ pub enum Kind {
         /// Space-separated in-tree device tree names, without `.dtb`.
         #[serde(default)]
         dts: String,
+        /// `y` to install the image and device trees into `/boot` of the
+        /// target (Buildroot's `BR2_LINUX_KERNEL_INSTALL_TARGET`).
+        #[serde(default)]
+        install_target: String,
         #[serde(default)]
         make_opts: String,
     },

@@ -122,6 +122,7 @@ impl Resolver<'_> {
                 fragments,
                 image,
                 dts,
+                install_target,
                 make_opts,
             } => KindSpec::Linux {
                 defconfig: expand(defconfig).trim().to_string(),
@@ -129,6 +130,7 @@ impl Resolver<'_> {
                 fragments: self.recipe_files(l, &expand(fragments))?,
                 image: expand(image).trim().to_string(),
                 dts: expand(dts).split_whitespace().map(str::to_string).collect(),
+                install_target: expand(install_target).trim() == "y",
                 make_opts: expand(make_opts),
             },
             Kind::UBoot {

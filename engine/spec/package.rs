@@ -119,6 +119,8 @@ pub enum KindSpec {
         fragments: Vec<FileInput>,
         image: String,
         dts: Vec<String>,
+        /// Install the image and device trees into the target's `/boot`.
+        install_target: bool,
         make_opts: String,
     },
     UBoot {

@@ -132,6 +132,7 @@ fn samples() -> Vec<StepSpec> {
                 fragments: vec![file("frag.config")],
                 image: "zImage".into(),
                 dts: vec!["vexpress-v2p-ca9".into()],
+                install_target: false,
                 make_opts: "V=1".into(),
             },
             SourceId::None,
