@@ -114,22 +114,20 @@ fn remove_unkept(
         .filter(|a| !kept.contains(a.key.as_str()))
         .map(|a| &a.path)
         .collect();
-    let manifests: Vec<&PathBuf> = inv
-        .manifests
-        .iter()
-        .filter(|(d, _)| !kept_manifests.contains(d.as_str()))
-        .map(|(_, (p, _))| p)
-        .collect();
-    let blobs: Vec<&PathBuf> = inv
-        .blobs
-        .iter()
-        .filter(|(d, _)| !kept_blobs.contains(d.as_str()))
-        .map(|(_, (p, _))| p)
-        .collect();
+    // Content (manifests, blobs) by digest → path: the paths not kept.
+    let unkept = |by_digest: &'_ HashMap<String, (PathBuf, u64)>, keep: &HashSet<&str>| {
+        by_digest
+            .iter()
+            .filter(|(d, _)| !keep.contains(d.as_str()))
+            .map(|(_, (p, _))| p.clone())
+            .collect::<Vec<PathBuf>>()
+    };
+    let manifests = unkept(&inv.manifests, kept_manifests);
+    let blobs = unkept(&inv.blobs, kept_blobs);
     Ok(GcReport {
         actions_removed: inventory::remove_all(actions)?,
-        manifests_removed: inventory::remove_all(manifests)?,
-        blobs_removed: inventory::remove_all(blobs)?,
+        manifests_removed: inventory::remove_all(&manifests)?,
+        blobs_removed: inventory::remove_all(&blobs)?,
         ..GcReport::default()
     })
 }
