@@ -47,17 +47,14 @@ const AARCH64_VIRT: Expect = Expect {
     default_refused: 0,
 };
 
-// Refused until the tree has recipes for them: xz, rpi-firmware (its
-// variant and config file too), kmod (and its tools). When the
-// rpi-firmware recipe (PACKAGE_RPI_FIRMWARE) is merged, BR2_PACKAGE_RPI_FIRMWARE
-// moves to translated (refused 6 → 5, translated 14 → 15); its VARIANT_PI4
-// and CONFIG_FILE follow only if the recipe declares options of those names.
+// Refused until the tree has recipes for them: xz, kmod (and its tools).
+// The rpi-firmware package, its variant and its config.txt translate.
 const RASPBERRYPI4: Expect = Expect {
     name: "raspberrypi4",
     fixture: include_str!("buildroot_import/raspberrypi4_defconfig"),
-    translated: 14,
+    translated: 17,
     noted: 13,
-    refused: 6,
+    refused: 3,
     default_noted: 1,
     default_refused: 0,
 };
@@ -65,22 +62,22 @@ const RASPBERRYPI4: Expect = Expect {
 const RASPBERRYPI4_64: Expect = Expect {
     name: "raspberrypi4_64",
     fixture: include_str!("buildroot_import/raspberrypi4_64_defconfig"),
-    translated: 14,
+    translated: 17,
     noted: 13,
-    refused: 6,
+    refused: 3,
     default_noted: 1,
     default_refused: 0,
 };
 
 // The seed's excerpt: kernel lines only. Refused: the kernel patch option,
-// installing the kernel into /boot, the kernel's cpupower and perf tools;
+// the kernel's cpupower and perf tools;
 // and, since the excerpt names no architecture, Buildroot's default one.
 const CHIPPRO: Expect = Expect {
     name: "chippro",
     fixture: include_str!("buildroot_import/chippro_defconfig"),
-    translated: 9,
+    translated: 10,
     noted: 0,
-    refused: 4,
+    refused: 3,
     default_noted: 1,
     default_refused: 1,
 };
@@ -255,13 +252,17 @@ fn check_raspberrypi4(e: &Expect, arch: &str, prefix: &str) {
             "LINUX_DTS=\"broadcom/bcm2711-rpi-4-b broadcom/bcm2711-rpi-400 broadcom/bcm2711-rpi-cm4 broadcom/bcm2711-rpi-cm4s\"",
             "ROOTFS_EXT4_TYPE=\"ext4\"",
             "ROOTFS_EXT4_SIZE_MB=120",
+            "PACKAGE_RPI_FIRMWARE=y",
+            "RPI_FIRMWARE_VARIANT=\"pi4\"",
         ],
+    );
+    assert!(
+        dot.contains("RPI_FIRMWARE_CONFIG_FILE=\"board/raspberrypi4"),
+        "{dot}"
     );
     let r = &got.report;
     for refused in [
         ":21: refused: BR2_PACKAGE_XZ=y: no recipe: forge has no package xz",
-        ":22: refused: BR2_PACKAGE_RPI_FIRMWARE=y: no recipe: forge has no package rpi-firmware",
-        ":23: refused: BR2_PACKAGE_RPI_FIRMWARE_VARIANT_PI4=y: no recipe: an option of package rpi-firmware",
         ":25: refused: BR2_PACKAGE_KMOD=y: no recipe: forge has no package kmod",
         ":26: refused: BR2_PACKAGE_KMOD_TOOLS=y: no recipe: an option of package kmod",
     ] {
@@ -304,12 +305,12 @@ fn the_seeds_chippro_lines_import() {
             "LINUX_CONFIG_FILE=\"board/nextthing/chippro/linux.config\"",
             "LINUX_IMAGE=\"zImage\"",
             "LINUX_DTS=\"ntc-gr8-crumb\"",
+            "LINUX_INSTALL_TARGET=y",
         ],
     );
     let r = &got.report;
     for refused in [
         ":6: refused: BR2_LINUX_KERNEL_PATCH=\"wext_priv.patch\": forge has no per-board kernel patch option",
-        ":12: refused: BR2_LINUX_KERNEL_INSTALL_TARGET=y: forge does not install the kernel image",
         ":13: refused: BR2_LINUX_KERNEL_TOOL_CPUPOWER=y: forge does not build the kernel's tools",
         "(Buildroot's default): refused: BR2_i386=y",
     ] {
@@ -320,6 +321,8 @@ fn the_seeds_chippro_lines_import() {
 #[test]
 fn a_package_translates_once_a_recipe_declares_it() {
     // A recipe of that name in the tree is all it takes: no table entry.
+    // Its options follow only when it declares them (this bare recipe
+    // declares none, so the firmware variant and config.txt stay refused).
     // The counts are compared with the same tree without the recipe, so this
     // holds whether or not the project has an rpi-firmware recipe.
     let t = Tree::new();
@@ -341,7 +344,7 @@ fn a_package_translates_once_a_recipe_declares_it() {
         "{r}"
     );
     assert!(
-        r.contains(":23: refused: BR2_PACKAGE_RPI_FIRMWARE_VARIANT_PI4=y: no recipe option: the rpi-firmware recipe declares neither RPI_FIRMWARE_VARIANT_PI4 nor PACKAGE_RPI_FIRMWARE_VARIANT_PI4"),
+        r.contains(":23: refused: BR2_PACKAGE_RPI_FIRMWARE_VARIANT_PI4=y: it means forge option RPI_FIRMWARE_VARIANT, which this tree does not declare"),
         "{r}"
     );
     t.ok(&["boards/br_raspberrypi4_defconfig", "config", "list"]);

@@ -583,3 +583,34 @@ fn host_tools_of_dependencies_are_on_path() {
     );
     assert_eq!(stamp("output/tools/images/stamp.txt"), "stamped-v2 image\n");
 }
+
+/// A `Path` option a recipe declares reaches its commands as a variable of
+/// the option's name holding the absolute paths (the value names them
+/// relative to the project), and an edit of that file rebuilds the package.
+#[test]
+fn path_options_are_absolute_paths_in_the_environment() {
+    let t = Tree::new();
+    t.write(
+        "packages/greeter/greeter.ron",
+        "Recipe(name: \"greeter\", version: \"1\", \
+         options: {\"GREETER_FILES\": Path(default: \"\", help: \"Files to install.\")}, \
+         kind: Generic(install: [\
+         \"mkdir -p $TARGET_DIR/etc\", \
+         \"for f in $GREETER_FILES; do case $f in /*) cat $f >> $TARGET_DIR/etc/greeting;; *) exit 3;; esac; done\"]))\n",
+    );
+    t.write("boards/files/a.txt", "hello\n");
+    t.write("boards/files/b.txt", "world\n");
+    t.write(
+        "boards/greet_defconfig",
+        "PACKAGE_GREETER=y\nGREETER_FILES=\"boards/files/a.txt boards/files/b.txt\"\n",
+    );
+    t.ok(&["boards/greet_defconfig"]);
+    let greeting = || {
+        String::from_utf8_lossy(&t.read("output/greet/build/greeter/out/target/etc/greeting"))
+            .into_owned()
+    };
+    assert_eq!(greeting(), "hello\nworld\n");
+    t.write("boards/files/b.txt", "again\n");
+    t.ok(&[]);
+    assert_eq!(greeting(), "hello\nagain\n");
+}

@@ -32,6 +32,11 @@ pub struct DiskLayout {
     pub table: PartitionTable,
     /// Any string; disk and partition ids and FAT volume ids derive from it.
     pub seed: String,
+    /// An MBR disk's identifier (`0x` and 8 hex digits, genimage's
+    /// `disk-signature`) instead of one derived from `seed`, so a kernel
+    /// command line can name a partition as `root=PARTUUID=<id>-02`.
+    #[serde(default)]
+    pub disk_signature: Option<String>,
     pub partitions: Vec<Partition>,
     /// Total size in bytes, a multiple of 512 (e.g. a power of two, which
     /// qemu's SD card needs); by default just large enough.
@@ -103,6 +108,23 @@ pub fn parse_layout(file: &Path, text: &str) -> Result<DiskLayout, ImageError> {
         image: file.into(),
         reason: format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code),
     })?;
+    if let Some(sig) = &layout.disk_signature {
+        let hex = sig.strip_prefix("0x").unwrap_or_default();
+        if layout.table != PartitionTable::Mbr {
+            return Err(ImageError::Invalid {
+                image: file.into(),
+                reason: "field `disk_signature`: only an MBR (`table: Mbr`) has one; a GPT disk's id derives from `seed`".into(),
+            });
+        }
+        if hex.len() != 8 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ImageError::Invalid {
+                image: file.into(),
+                reason: format!(
+                    "field `disk_signature`: `{sig}` is not 0x and 8 hex digits (e.g. 0x52504934)"
+                ),
+            });
+        }
+    }
     let n = &layout.name;
     if n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\', '\0']) {
         return Err(ImageError::Invalid {
@@ -175,7 +197,11 @@ fn sfdisk_script(layout: &DiskLayout, placed: &[(u64, u64)]) -> String {
             let _ = writeln!(s, "label: gpt\nlabel-id: {disk_uuid}");
         }
         PartitionTable::Mbr => {
-            let _ = writeln!(s, "label: dos\nlabel-id: 0x{}", &disk_uuid[..8]);
+            let id = match &layout.disk_signature {
+                Some(sig) => sig.to_ascii_lowercase(),
+                None => format!("0x{}", &disk_uuid[..8]),
+            };
+            let _ = writeln!(s, "label: dos\nlabel-id: {id}");
         }
     }
     let _ = writeln!(s, "unit: sectors\nsector-size: 512\n");

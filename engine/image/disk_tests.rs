@@ -251,3 +251,32 @@ fn the_demo_boards_sd_card_layout_fills_128_mib() {
         "{dump}"
     );
 }
+
+#[test]
+fn an_mbr_disk_signature_names_the_partuuids() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let text = layout("Mbr").replacen("(\n", "(\ndisk_signature: \"0x52504934\",\n", 1);
+    let l = parse_layout(Path::new("d.ron"), &text).unwrap();
+    let out = dir.path().join("sd.img");
+    write_disk(&l, dir.path(), 0, &out).unwrap();
+    let dump = tool("sfdisk", &["-d"], &out);
+    assert!(dump.contains("label-id: 0x52504934"), "{dump}");
+
+    for (bad, says) in [
+        ("0x5250493", "is not 0x and 8 hex digits"),
+        ("52504934", "is not 0x and 8 hex digits"),
+        ("0x5250493g", "is not 0x and 8 hex digits"),
+    ] {
+        let t = layout("Mbr").replacen("(\n", &format!("(\ndisk_signature: \"{bad}\",\n"), 1);
+        let err = parse_layout(Path::new("d.ron"), &t)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+    let gpt = layout("Gpt").replacen("(\n", "(\ndisk_signature: \"0x52504934\",\n", 1);
+    let err = parse_layout(Path::new("d.ron"), &gpt)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only an MBR"), "{err}");
+}

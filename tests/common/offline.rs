@@ -52,12 +52,29 @@ pub fn debian_uboot() -> PathBuf {
     })
 }
 
+/// Debian's raspi-firmware package, unpacked by `scripts/setup-mirror`.
+pub fn debian_raspi_firmware() -> PathBuf {
+    let dir = tools_dir().join("debian-sources/raspi-firmware");
+    assert!(
+        dir.join("usr/lib/raspi-firmware/start4.elf").is_file(),
+        "{} holds no usr/lib/raspi-firmware/start4.elf; run scripts/setup",
+        dir.display()
+    );
+    dir
+}
+
 /// The `config set` arguments that point a board's sources at Debian's
-/// copies: the primary site, U-Boot and the kernel as local tarballs.
+/// copies: the primary site, U-Boot, the kernel and the Raspberry Pi
+/// firmware as local tarballs or trees.
 pub fn source_settings() -> Vec<String> {
     vec![
         "UBOOT_SOURCE=local".into(),
         format!("UBOOT_SOURCE_PATH={}", debian_uboot().display()),
+        "RPI_FIRMWARE_SOURCE=local".into(),
+        format!(
+            "RPI_FIRMWARE_SOURCE_PATH={}",
+            debian_raspi_firmware().display()
+        ),
         "LINUX_SOURCE=local".into(),
         format!("LINUX_SOURCE_PATH={LINUX_6_12}"),
         format!("PRIMARY_SITE=file://{}", mirror().display()),

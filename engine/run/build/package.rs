@@ -119,9 +119,12 @@ impl Build<'_> {
     }
 }
 
-/// A package step's environment: the host basics, the step's directories
-/// and the cross toolchain from its spec (the build adds its dependencies'
-/// host tools to PATH).
+/// A package step's environment: the host basics, the step's directories,
+/// the cross toolchain from its spec, and each `Path` option the recipe
+/// reads as a variable of its name holding the files' absolute paths,
+/// space-separated (its value names them relative to the project or an
+/// external tree; their content is keyed through `option_files`). The
+/// build adds its dependencies' host tools to PATH.
 fn step_env(spec: &PackageSpec, dirs: &StepDirs) -> Vec<(String, String)> {
     let mut env = base_env(spec.env.source_date_epoch);
     let cross = &spec.env.cross_compile;
@@ -152,5 +155,14 @@ fn step_env(spec: &PackageSpec, dirs: &StepDirs) -> Vec<(String, String)> {
         ("RANLIB", format!("{cross}ranlib")),
     ];
     env.extend(vars.into_iter().map(|(k, v)| (k.to_string(), v)));
+    let mut paths: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for f in &spec.option_files {
+        let option = f.name.split_once(' ').map_or(f.name.as_str(), |(o, _)| o);
+        paths
+            .entry(option)
+            .or_default()
+            .push(f.path.to_string_lossy().into_owned());
+    }
+    env.extend(paths.into_iter().map(|(k, v)| (k.to_string(), v.join(" "))));
     env
 }
