@@ -4,7 +4,10 @@
 //! second at another path with an empty local cache restores everything
 //! from it with no build command run and identical images; a tampered
 //! blob on the server is refused and that step built locally; a server
-//! stopped mid-build costs one warning.
+//! stopped mid-build costs one warning. `forge why` against the server
+//! names what differs from the last upload of a step, reports a hit once
+//! it is uploaded, treats a spoiled pointer as absent and says in one line
+//! that a stopped server could not be asked.
 
 mod common;
 
