@@ -4,7 +4,10 @@
 //! second at another path with an empty local cache restores everything
 //! from it with no build command run and identical images; a tampered
 //! blob on the server is refused and that step built locally; a server
-//! stopped mid-build costs one warning.
+//! stopped mid-build costs one warning. `forge why` against the server
+//! names what differs from the last upload of a step, reports a hit once
+//! it is uploaded, treats a spoiled pointer as absent and says in one line
+//! that a stopped server could not be asked.
 
 mod common;
 
@@ -198,4 +201,130 @@ fn a_second_checkout_restores_everything_from_the_remote_cache() {
         1,
         "{stderr}"
     );
+}
+
+/// `wa`, and `wb` on top of it reading an option and a file.
+fn why_board(t: &Tree, word: &str, note: &str) {
+    t.write(
+        "packages/wa/wa.ron",
+        "Recipe(name: \"wa\", version: \"1\", kind: Generic(build: [\
+         \"mkdir -p $TARGET_DIR/usr/share/wa\", \"echo wa > $TARGET_DIR/usr/share/wa/f\"]))\n",
+    );
+    t.write(
+        "packages/wb/wb.ron",
+        "Recipe(name: \"wb\", version: \"1\", depends: [\"wa\"], \
+         options: {\"WB_WORD\": Str(default: \"\", help: \"A word.\"), \
+         \"WB_NOTE\": Path(default: \"\", help: \"A file to install.\")}, \
+         kind: Generic(build: [\"mkdir -p $TARGET_DIR/usr/share/wb\", \
+         \"echo ${WB_WORD} > $TARGET_DIR/usr/share/wb/word\", \
+         \"cat $WB_NOTE > $TARGET_DIR/usr/share/wb/note\"]))\n",
+    );
+    t.write("boards/why/note.txt", note);
+    t.write(
+        "boards/why_defconfig",
+        &format!(
+            "PACKAGE_WA=y\nPACKAGE_WB=y\nWB_WORD=\"{word}\"\nWB_NOTE=\"boards/why/note.txt\"\n"
+        ),
+    );
+}
+
+/// `forge why wb` with the remote cache: its stdout, insisting on exit 0.
+fn why_wb(t: &Tree, url: &str) -> String {
+    let out = t.forge(&["--remote-cache", url, "boards/why_defconfig", "why", "wb"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The indented lines after the first line starting with `header`.
+fn listed_after(text: &str, header: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn why_explains_a_remote_miss_against_the_last_upload() {
+    let server_dir = tempfile::tempdir().expect("tmp");
+    let mut nginx = Nginx::start(server_dir.path());
+    let url = nginx.url.clone();
+    let a = Tree::new();
+    why_board(&a, "one", "first\n");
+    a.ok(&[
+        "--remote-cache",
+        &url,
+        "--remote-upload",
+        "boards/why_defconfig",
+    ]);
+
+    // Another checkout with an empty cache changes a value and a file.
+    let b = Tree::new();
+    why_board(&b, "two", "second\n");
+    let why = why_wb(&b, &url);
+    assert!(why.starts_with("wb: waits for wa"), "{why}");
+    let header = "remote cache: no entry for this key; the last upload of wb for board why (at ";
+    assert!(why.contains(header), "{why}");
+    // The value, the file, and the build command the value expands into.
+    assert_eq!(
+        listed_after(&why, header),
+        [
+            "Package.kind.Generic.build[1]: changed",
+            "file Package.option_files[0] WB_NOTE boards/why/note.txt: content changed",
+            "option WB_WORD: \"one\" -> \"two\"",
+        ],
+        "{why}"
+    );
+
+    // Once B uploads too: B holds it, and a third checkout would restore it.
+    b.ok(&[
+        "--remote-cache",
+        &url,
+        "--remote-upload",
+        "boards/why_defconfig",
+    ]);
+    assert!(why_wb(&b, &url).contains("remote cache: holds this key too"));
+    let c = Tree::new();
+    why_board(&c, "two", "second\n");
+    let why = why_wb(&c, &url);
+    assert!(
+        why.contains("remote cache: hit (would be restored)"),
+        "{why}"
+    );
+
+    // A pointer that does not read as one is treated as absent.
+    let pointer = nginx
+        .data
+        .join("forge/ac")
+        .join(forge::store::remote::pointer::pointer_key("why", "wb"));
+    assert!(pointer.is_file(), "no pointer at {}", pointer.display());
+    std::fs::write(&pointer, b"{garbage").expect("spoil the pointer");
+    let d = Tree::new();
+    why_board(&d, "three", "second\n");
+    let why = why_wb(&d, &url);
+    assert!(why.contains("is unreadable"), "{why}");
+    assert!(
+        why.contains("remote cache: no entry for this key, and no upload of wb for board why is recorded there"),
+        "{why}"
+    );
+
+    // A server that is down: said in one line, exit 0.
+    nginx.stop();
+    let why = why_wb(&b, &url);
+    let down: Vec<&str> = why
+        .lines()
+        .filter(|l| l.starts_with("remote cache"))
+        .collect();
+    assert_eq!(down.len(), 1, "{why}");
+    assert!(
+        down[0].starts_with("remote cache: could not be asked"),
+        "{why}"
+    );
+    assert!(why.starts_with("wb: cached"), "{why}");
 }

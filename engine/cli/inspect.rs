@@ -1,6 +1,7 @@
 //! Looking at a configuration without building it: each step's current
 //! canonical inputs, key and cache state (`show-info`), what changed since
-//! the last build (`why`), and the package graph (`graph-depends`).
+//! the last build (`why`; a remote cache's answer in `whyremote`), and the
+//! package graph (`graph-depends`).
 
 use crate::error::{Error, Result};
 use crate::key::Inputs;
@@ -22,18 +23,43 @@ pub struct StepView {
     pub waits_for: Option<String>,
 }
 
-/// Every step's view, in plan order. Runs nothing.
+/// Every step's view, in plan order, as the local cache sees it. Runs
+/// nothing.
 pub fn evaluate(build: &Build) -> Result<Vec<StepView>> {
+    evaluate_with(
+        build,
+        |_| true,
+        |key| build.store.action(key).map(|a| a.manifest),
+    )
+}
+
+/// The views of the steps `wanted` says (a dependency closure; the others
+/// are left unknown), a key's output digest being what `cached` says.
+pub(super) fn evaluate_with(
+    build: &Build,
+    wanted: impl Fn(usize) -> bool,
+    cached: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<StepView>> {
     let plan = build.plan;
     let mut views: Vec<StepView> = Vec::with_capacity(plan.steps.len());
     for (i, step) in plan.steps.iter().enumerate() {
+        if !wanted(i) {
+            views.push(StepView {
+                name: step.name.clone(),
+                inputs: None,
+                key: None,
+                cached: None,
+                waits_for: None,
+            });
+            continue;
+        }
         let dep_outputs: Option<Vec<String>> =
             step.deps.iter().map(|d| views[*d].cached.clone()).collect();
         let view = match dep_outputs {
             Some(outs) => {
                 let inputs = build.inputs(i, &outs)?;
                 let key = inputs.key();
-                let cached = build.store.action(&key).map(|a| a.manifest);
+                let cached = cached(&key);
                 if let Some(out) = &cached {
                     build.note_done(i, out);
                 }
@@ -91,8 +117,19 @@ pub fn show_info(build: &Build) -> Result<String> {
     serde_json::to_string_pretty(&packages).map_err(|e| Error::Other(e.to_string()))
 }
 
-/// `forge why STEP`: what changed in the step's inputs since the last build.
+/// `forge why STEP`: what changed in the step's inputs since the last
+/// build; with a remote cache, then what the remote cache would answer
+/// (see [`super::whyremote`]).
 pub fn why(build: &Build, step: &str, output: &Path) -> Result<String> {
+    let mut text = why_local(build, step, output)?;
+    if let (Some(remote), Some(index)) = (build.remote(), build.plan.index(step)) {
+        text.push_str(&super::whyremote::explain(build, index, remote)?);
+    }
+    Ok(text)
+}
+
+/// The explanation from the local cache and the output dir's last build.
+fn why_local(build: &Build, step: &str, output: &Path) -> Result<String> {
     let views = evaluate(build)?;
     let Some(index) = build.plan.index(step) else {
         let names: Vec<String> = build.plan.steps.iter().map(|s| s.name.clone()).collect();
@@ -103,7 +140,7 @@ pub fn why(build: &Build, step: &str, output: &Path) -> Result<String> {
     };
     let view = &views[index];
     if let Some(dep) = &view.waits_for {
-        let inner = why(build, dep, output)?;
+        let inner = why_local(build, dep, output)?;
         return Ok(format!(
             "{step}: waits for {dep}, which must be rebuilt first ({step} rebuilds only if {dep}'s output changes):\n{inner}"
         ));
@@ -145,7 +182,10 @@ fn last_key(output: &Path, step: &str) -> Option<String> {
 }
 
 /// Human sentences for the differences between two input lists.
-fn describe_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<String> {
+pub(super) fn describe_changes(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (k, v) in new {
         match old.get(k) {

@@ -7,3 +7,4 @@ pub mod configcmd;
 pub mod inspect;
 pub mod kconfigflow;
 pub mod menuconfig;
+pub mod whyremote;

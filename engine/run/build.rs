@@ -124,6 +124,11 @@ impl<'a> Build<'a> {
         self
     }
 
+    /// The shared cache behind the local one, if this build has one.
+    pub fn remote(&self) -> Option<&crate::store::remote::Remote> {
+        self.remote.as_ref()
+    }
+
     /// Whether the step's result came from the remote cache.
     pub fn came_from_remote(&self, step: usize) -> bool {
         self.from_remote

@@ -168,14 +168,26 @@ pub fn with_build<T>(
             project.watch.probe(&dir);
         }
     }
-    let (values, _) = load_config(project, &paths.output)?;
+    let (values, defconfig) = load_config(project, &paths.output)?;
     let located = |e| crate::run::origin::locate_option(project, &paths.output, e);
     let plan = plan::plan(project, &values).map_err(located)?;
     let store = Store::open(&paths.cache)?;
     let stats =
         StatCache::load(&store.root().join("stat-cache.json")).watching(project.watch.clone());
     let overrides = load_overrides(project, &paths.output)?;
-    let remote = paths.remote.as_ref().map(|r| r.connect()).transpose()?;
+    let board = match &defconfig {
+        Some(d) => board_name(d),
+        None => paths
+            .output
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let remote = paths
+        .remote
+        .as_ref()
+        .map(|r| r.connect(&board))
+        .transpose()?;
     let build = Build::new(
         project,
         &values,

@@ -6,6 +6,7 @@
 //! (one warning), so a dead server costs a build seconds, never its result.
 //! The optional auth header is sent and never printed.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ pub struct HttpCache {
     auth: Option<(String, String)>,
     down: AtomicBool,
     warned: AtomicBool,
+    /// Why the server is considered down.
+    trouble: Mutex<Option<String>>,
 }
 
 /// Why a request did not give an answer.
@@ -60,6 +63,7 @@ impl HttpCache {
             auth,
             down: AtomicBool::new(false),
             warned: AtomicBool::new(false),
+            trouble: Mutex::new(None),
         })
     }
 
@@ -74,8 +78,22 @@ impl HttpCache {
         }
     }
 
+    /// No warnings from here on: the caller reports what goes wrong
+    /// itself (`forge why` says it in its explanation).
+    pub fn hush(&self) {
+        self.warned.store(true, Ordering::Relaxed);
+    }
+
+    /// Why the server is considered down, once it is.
+    pub fn trouble(&self) -> Option<String> {
+        self.trouble.lock().ok().and_then(|t| t.clone())
+    }
+
     fn give_up(&self, what: &str, error: &str) -> Miss {
         self.down.store(true, Ordering::Relaxed);
+        if let Ok(mut t) = self.trouble.lock() {
+            t.get_or_insert_with(|| format!("{what}: {error}"));
+        }
         self.warn(&format!(
             "{what}: {error}; building and storing locally for the rest of this build"
         ));

@@ -6,12 +6,17 @@
 //! entirely into the local store, each blob checked against both digests,
 //! before it counts: a remote entry that fails a check is reported once
 //! and the step is built locally. Uploads put content first, the action
-//! last, so a reader never finds an action whose content is missing.
+//! last, so a reader never finds an action whose content is missing, and
+//! after the action the [`pointer`] to this board's last upload of the
+//! step, so a reader never finds a pointer to a missing action. What
+//! `forge why` asks (`peek`, `last_upload`) downloads no content.
 
 pub mod http;
+pub mod pointer;
 
 use super::{Action, EntryKind, Manifest, Store};
 use http::{HttpCache, Miss};
+use pointer::{LastUpload, pointer_key};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -23,6 +28,16 @@ pub struct RemoteAction {
     pub manifest: (String, u64),
     /// blake3 of each file blob → its sha256 and size.
     pub blobs: BTreeMap<String, (String, u64)>,
+}
+
+/// What the server answered to a question of `forge why`.
+pub enum Answer<T> {
+    Found(T),
+    Absent,
+    /// It had an entry that does not read as one (treated as absent).
+    Unreadable(String),
+    /// It could not be asked ([`HttpCache::trouble`] says why).
+    Down,
 }
 
 /// How a remote lookup ended.
@@ -65,7 +80,8 @@ impl RemoteSettings {
         }
     }
 
-    pub fn connect(&self) -> crate::error::Result<Remote> {
+    /// Connect for a build of `board` (the name pointers are kept under).
+    pub fn connect(&self, board: &str) -> crate::error::Result<Remote> {
         let http = HttpCache::new(&self.url, self.auth.as_deref()).map_err(|message| {
             crate::error::Error::BadOption {
                 option: "--remote-cache".into(),
@@ -76,6 +92,7 @@ impl RemoteSettings {
         Ok(Remote {
             http,
             upload: self.upload,
+            board: board.to_string(),
         })
     }
 }
@@ -83,6 +100,8 @@ impl RemoteSettings {
 pub struct Remote {
     pub http: HttpCache,
     pub upload: bool,
+    /// The board this build is of: its pointers' name.
+    pub board: String,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -196,7 +215,40 @@ impl Remote {
         let body = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
         self.http
             .put(&format!("ac/{key}"), &body)
-            .map_err(|_| "the server refused the action".to_string())
+            .map_err(|_| "the server refused the action".to_string())?;
+        let last = LastUpload::new(&self.board, &action.step, key, &action.inputs);
+        let path = format!("ac/{}", pointer_key(&self.board, &action.step));
+        self.http
+            .put(&path, &last.encode())
+            .map_err(|_| "the server refused the pointer to the last upload".to_string())
+    }
+
+    /// The output digest of the action the server holds for `key`, its
+    /// content left where it is (so a build would try to restore it).
+    pub fn peek(&self, key: &str) -> Answer<String> {
+        match self.http.get(&format!("ac/{key}")) {
+            Ok(bytes) => match serde_json::from_slice::<RemoteAction>(&bytes) {
+                Ok(entry) => Answer::Found(entry.action.manifest),
+                Err(e) => Answer::Unreadable(format!("unreadable entry: {e}")),
+            },
+            Err(Miss::Absent) => Answer::Absent,
+            Err(Miss::Down) => Answer::Down,
+        }
+    }
+
+    /// What the server records of this board's last upload of `step`.
+    pub fn last_upload(&self, step: &str) -> Answer<LastUpload> {
+        match self
+            .http
+            .get(&format!("ac/{}", pointer_key(&self.board, step)))
+        {
+            Ok(bytes) => match LastUpload::decode(&bytes, &self.board, step) {
+                Ok(p) => Answer::Found(p),
+                Err(why) => Answer::Unreadable(why),
+            },
+            Err(Miss::Absent) => Answer::Absent,
+            Err(Miss::Down) => Answer::Down,
+        }
     }
 
     fn put_cas(&self, sha: &str, bytes: &[u8]) -> Result<(), String> {
