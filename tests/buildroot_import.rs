@@ -196,6 +196,10 @@ fn buildroots_qemu_arm_vexpress_imports() {
         ":8: noted: BR2_DOWNLOAD_FORCE_CHECK_HASHES=y: forge always checks",
         ":12: noted: BR2_ROOTFS_POST_SCRIPT_ARGS=\"$(BR2_DEFCONFIG)\": `$(BR2_DEFCONFIG)`",
         "(Buildroot's default): noted: BR2_TOOLCHAIN_BUILDROOT=y: forge builds no toolchain",
+        // Buildroot's patch dirs are in Buildroot's tree: copy them and set
+        // forge's own option.
+        ":7: noted: BR2_GLOBAL_PATCH_DIR=\"board/qemu/patches\": forge applies patch directories",
+        "copy the patches into your tree and set GLOBAL_PATCH_DIR",
     ] {
         assert!(r.contains(noted), "{noted}:\n{r}");
     }

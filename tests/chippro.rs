@@ -9,11 +9,12 @@
 //! keeps its environment, ubi_reader reading the UBI image with the flash's
 //! erase block size and finding `/boot/zImage` and the device tree
 //! byte-identical to `images/`, and `dtc` decompiling the device tree.
-//! Then a no-op rebuild. Byte-identical images across two clean builds are
-//! not checked here yet: U-Boot 2023.01's `sunxi-spl-image-builder` fills
-//! the unused bytes of the raw SPL's pages from /dev/urandom, so
-//! `sunxi-spl-with-ecc*.bin` differ between builds (every other image was
-//! identical by hand: `scripts/check-reproducible boards/chippro_defconfig`).
+//! Then a no-op rebuild, and a second clean build (another tree and output
+//! dir, an empty cache and `dl/`) that must deliver byte-identical images,
+//! all of them: the raw SPL `sunxi-spl-with-ecc*.bin` too, which U-Boot
+//! 2023.01's `sunxi-spl-image-builder` filled from /dev/urandom until the
+//! board's `GLOBAL_PATCH_DIR` patch (`boards/chippro/patches/uboot/`) made
+//! that fill deterministic.
 //!
 //! Needs what `scripts/setup` installs and fetches (the armhf cross gcc,
 //! linux-source-6.12, mtd-utils, libubootenv-tool, device-tree-compiler,
@@ -22,7 +23,7 @@
 
 mod common;
 
-use common::offline::{configure_offline, tools_dir};
+use common::offline::{assert_same_images, configure_offline, tools_dir};
 use common::{Tree, steps_with};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,6 +95,18 @@ fn chippro_offline_nand_images_checked_and_noop() {
         "{}",
         a.record(BOARD)
     );
+
+    // Byte-identical across two clean builds: another tree (so another
+    // output dir), its own empty cache and dl/.
+    let b = Tree::new();
+    assert_ne!(a.cache, b.cache);
+    let cold2 = cold_build(&b);
+    eprintln!("chippro second clean build: {cold2:?}");
+    let second = images(&b);
+    for raw in ["sunxi-spl-with-ecc.bin", "sunxi-spl-with-ecc-padded.bin"] {
+        assert!(second.join(raw).is_file(), "images/{raw} is missing");
+    }
+    assert_same_images(&img, &second);
     eprintln!("chippro test: {:?}", test.elapsed());
 }
 

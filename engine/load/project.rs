@@ -201,7 +201,11 @@ fn declare(
 }
 
 /// Entries of `dir` matching `keep`, sorted; a missing dir has none.
-fn sorted_entries(watch: &Watch, dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+pub(crate) fn sorted_entries(
+    watch: &Watch,
+    dir: &Path,
+    keep: impl Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>> {
     watch.probe(dir);
     let list = match fs::read_dir(dir) {
         Ok(l) => l,

@@ -1,18 +1,24 @@
 //! Resolving a package step's spec from its recipe and the option values:
 //! `${…}` expanded, the files its fields and `Path` options name found and
-//! digested, the source's identity established (in `source`), and the
-//! cross compiler of a toolchain found on PATH.
+//! digested, its patches (the recipe's, then `GLOBAL_PATCH_DIR`'s for it),
+//! the source's identity established (in `source`), and the cross compiler
+//! of a toolchain found on PATH.
 
 use super::Resolver;
 use crate::error::{Error, Result};
 use crate::key::{expand, referenced_options};
 use crate::load::config::OptionDecl;
+use crate::load::project::sorted_entries;
 use crate::load::recipe::{Kind, Loaded, Source};
 use crate::spec::{
     EnvImage, FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, UBootSettingError,
     kernel_arch, parse_env_size,
 };
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The option naming directories of patches for any package.
+pub const GLOBAL_PATCH_DIR: &str = "GLOBAL_PATCH_DIR";
 
 impl Resolver<'_> {
     /// The spec of the package `l`.
@@ -60,16 +66,18 @@ impl Resolver<'_> {
             ),
             None => self.source(l)?,
         };
-        let patches = r
+        let version = release.unwrap_or_else(|| r.version.clone());
+        let mut patches = r
             .patches
             .iter()
             .map(|p| self.input(p, l.dir.join(p)))
             .collect::<Result<Vec<_>>>()?;
+        patches.extend(self.global_patches(&r.name, &version)?);
         let kind = self.kind(l)?;
         let keep_work_tree = kind.keeps_work_tree() || override_dir.is_some();
         Ok(PackageSpec {
             name: r.name.clone(),
-            version: release.unwrap_or_else(|| r.version.clone()),
+            version,
             strip_components: r.strip_components.unwrap_or(match r.source {
                 Source::Deb { .. } => 0,
                 _ => 1,
@@ -88,6 +96,51 @@ impl Resolver<'_> {
             keep_work_tree,
             recipe_file: l.file.clone(),
         })
+    }
+
+    /// The patches `GLOBAL_PATCH_DIR` holds for the package `name` at
+    /// `version`: for each directory in order, its `<name>/*.patch`, then
+    /// its `<name>/<version>/*.patch` when that folder exists, each sorted
+    /// by file name. A directory of the option that does not exist is an
+    /// error (located at the line that set it by the caller). Each file
+    /// input is named `GLOBAL_PATCH_DIR <dir>/<name>/…` as the option
+    /// spells the directory, so moving the tree keeps the key.
+    fn global_patches(&self, name: &str, version: &str) -> Result<Vec<FileInput>> {
+        let mut found = Vec::new();
+        for dir in self.value(GLOBAL_PATCH_DIR).split_whitespace() {
+            let root = self.project.resolve(dir);
+            let problem = if !self.project.watch.probe(&root) {
+                "does not exist"
+            } else if !root.is_dir() {
+                "is not a directory"
+            } else {
+                ""
+            };
+            if !problem.is_empty() {
+                return Err(Error::BadOption {
+                    option: GLOBAL_PATCH_DIR.to_string(),
+                    at: None,
+                    message: format!(
+                        "{dir} {problem} (paths are relative to {} or an external tree)",
+                        self.project.root.display()
+                    ),
+                });
+            }
+            for sub in [PathBuf::from(name), Path::new(name).join(version)] {
+                let is_patch =
+                    |p: &Path| p.extension().is_some_and(|e| e == "patch") && p.is_file();
+                for file in sorted_entries(&self.project.watch, &root.join(&sub), is_patch)? {
+                    let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+                    let label = format!(
+                        "{GLOBAL_PATCH_DIR} {}/{}/{file_name}",
+                        dir.trim_end_matches('/'),
+                        sub.display()
+                    );
+                    found.push(self.input(&label, file)?);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// `${OPTION}`, `${version}` and `${name}` expanded in a recipe string.

@@ -1,5 +1,6 @@
 //! Preparing a step's source work tree: fetching (URL, local file or tree,
-//! Debian package), extraction, patches in order, source overrides, and
+//! Debian package), extraction, patches in order (the recipe's, then
+//! `GLOBAL_PATCH_DIR`'s, as the spec lists them), source overrides, and
 //! keeping a work tree across builds where that is safe (Linux after a
 //! configuration-only change, overridden packages).
 
@@ -124,8 +125,15 @@ pub fn prepare(
         runner
             .run_cmd(src, cmd, &format!("patch -p1 -i {}", patch.path.display()))
             .map_err(|_| {
+                // A recipe's patch is located at its line in the recipe; a
+                // GLOBAL_PATCH_DIR one is not in the recipe: its own path.
                 let text = fs::read_to_string(&spec.recipe_file).unwrap_or_default();
-                let location = locate_in(&spec.recipe_file, &text, &format!("\"{}\"", patch.name));
+                let quoted = format!("\"{}\"", patch.name);
+                let location = if text.contains(&quoted) {
+                    locate_in(&spec.recipe_file, &text, &quoted).to_string()
+                } else {
+                    patch.path.display().to_string()
+                };
                 Error::Other(format!(
                     "{location}: patch {} does not apply to {} {}; see the log for the rejected hunks",
                     patch.name, spec.name, spec.version

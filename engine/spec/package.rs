@@ -16,7 +16,8 @@ pub struct PackageSpec {
     pub source: SourceId,
     /// Leading path components dropped when extracting.
     pub strip_components: usize,
-    /// Patch files in the package folder, applied in order.
+    /// Patch files applied in order: the recipe's (in the package folder),
+    /// then those `GLOBAL_PATCH_DIR` holds for this package and version.
     pub patches: Vec<FileInput>,
     /// Values of the options the recipe reads: its `${…}` references and
     /// its own options.
