@@ -28,6 +28,34 @@ fn copy_dir(from: &Path, to: &Path) {
     assert!(status.success(), "copying {}", from.display());
 }
 
+/// Trees handed to a background `rm` so far by this process.
+static TRASHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for Tree {
+    /// Removing a tree that holds a kernel build (a hundred thousand files)
+    /// takes minutes on a disk mounted with `discard`; the tree is renamed
+    /// aside and removed by a detached `rm -rf`, so the next test starts at
+    /// once. If either fails, the `TempDir` removes it as before.
+    fn drop(&mut self) {
+        let n = TRASHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(parent) = self.tmp.path().parent() else {
+            return;
+        };
+        let trash = parent.join(format!(".forge-test-trash-{}-{n}", std::process::id()));
+        // The shell starts rm in the background and exits; rm outlives
+        // the test process.
+        if fs::rename(self.tmp.path(), &trash).is_ok()
+            && !Command::new("sh")
+                .args(["-c", "rm -rf \"$1\" </dev/null >/dev/null 2>&1 &", "sh"])
+                .arg(&trash)
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            let _ = fs::rename(&trash, self.tmp.path());
+        }
+    }
+}
+
 impl Tree {
     /// A tree holding the project's configs/, packages/, boards/ and the
     /// fixture packages of tests/packages/.
