@@ -97,7 +97,7 @@ fn board(t: &Tree, sleep: u32) {
                 "Recipe(name: {p:?}, version: \"1\", {deps}kind: Generic(build: [\
                  \"sleep {pause}\", \"mkdir -p $TARGET_DIR/usr/share/{p}\", \
                  \"for i in $(seq 1 20); do echo {p}-$i > $TARGET_DIR/usr/share/{p}/f$i; done\", \
-                 \"touch $TARGET_DIR/usr/share/{p}/ran-on-$(basename $(dirname $(dirname $BUILD_DIR)))\"]))\n"
+                 \"touch $TARGET_DIR/usr/share/{p}/built\"]))\n"
             ),
         );
     }

@@ -55,6 +55,9 @@ pub fn run_scripts(
 ) -> Result<()> {
     let env = hook_env(hook, ctx, dirs);
     let mut runner = Runner::with_executor(ctx.name, &ctx.log, env, ctx.exec)?;
+    // Without network, at the real paths: the scripts work on the output
+    // dir's trees, which are where they are.
+    runner.sandbox = Some(crate::exec::sandbox::Sandbox::default());
     for script in &hook.scripts {
         let mut cmd = Command::new(&script.path);
         cmd.arg(first_arg).args(&hook.args);

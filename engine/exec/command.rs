@@ -5,12 +5,11 @@
 //!
 //! The request is shaped after the Remote Execution API's `Command`
 //! (arguments, environment variables, working directory, output paths) so
-//! a sandboxing or remote executor can take the same value. The local
-//! executor ([`super::local::LocalExecutor`]) does not enforce the declared
-//! inputs and outputs yet; a sandbox (only the inputs visible, only the
-//! outputs kept) or a remote executor (inputs uploaded as the action's
-//! input root, outputs downloaded) will, so callers should declare them
-//! now.
+//! a sandboxing or remote executor can take the same value. A request may
+//! ask for the sandbox ([`super::sandbox`]: fixed paths, no network); the
+//! declared inputs and outputs are not enforced yet (a stricter sandbox
+//! showing only the inputs, or a remote executor uploading them as the
+//! action's input root, will), so callers should declare them now.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -64,6 +63,9 @@ pub struct Cmd {
     /// Whether the process may take tokens from the build's jobserver
     /// (it runs `make`); the executor passes the jobserver on if it has one.
     pub jobserver: bool,
+    /// Run at fixed paths without network ([`super::sandbox`]), when this
+    /// process can; `None` runs it as it is.
+    pub sandbox: Option<super::sandbox::Sandbox>,
 }
 
 impl Cmd {
@@ -182,6 +184,12 @@ impl Cmd {
     pub fn log_to(self, path: &Path) -> Cmd {
         self.stdout(Sink::Append(path.into()))
             .stderr(Sink::Append(path.into()))
+    }
+
+    /// Runs the process in `sandbox` (see [`Cmd::sandbox`]).
+    pub fn sandboxed(mut self, sandbox: super::sandbox::Sandbox) -> Cmd {
+        self.sandbox = Some(sandbox);
+        self
     }
 
     /// Lets the process use the jobserver (see [`Cmd::jobserver`]).

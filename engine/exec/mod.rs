@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod local;
+pub mod sandbox;
 
 pub use command::{Cmd, ExecError, Executor, Finished, Sink, Stdin};
 pub use local::LocalExecutor;
@@ -81,6 +82,8 @@ pub struct Runner<'a> {
     pub log_path: PathBuf,
     log: File,
     exec: &'a dyn Executor,
+    /// The sandbox the step's commands run in, if any.
+    pub sandbox: Option<sandbox::Sandbox>,
 }
 
 impl<'a> Runner<'a> {
@@ -107,6 +110,7 @@ impl<'a> Runner<'a> {
             log_path: log_path.to_path_buf(),
             log,
             exec,
+            sandbox: None,
         })
     }
 
@@ -152,7 +156,8 @@ impl<'a> Runner<'a> {
     /// Run `cmd` (its environment complete) in `cwd` with the jobserver
     /// and output to the log; failures name the step.
     fn run_logged(&mut self, cwd: &Path, cmd: Cmd, what: &str) -> Result<()> {
-        let cmd = cmd.cwd(cwd).log_to(&self.log_path).with_jobserver();
+        let mut cmd = cmd.cwd(cwd).log_to(&self.log_path).with_jobserver();
+        cmd.sandbox = self.sandbox.clone();
         let done = self
             .executor()
             .run(&cmd)
@@ -187,6 +192,10 @@ impl<'a> Runner<'a> {
             .cwd(cwd)
             .stdout(Sink::Capture)
             .stderr(Sink::Append(self.log_path.clone()));
+        let cmd = Cmd {
+            sandbox: self.sandbox.clone(),
+            ..cmd
+        };
         let output = self.executor().run(&cmd).map_err(|e| {
             Error::Other(format!(
                 "step {}: cannot run {program}: {}",

@@ -156,6 +156,7 @@ impl Resolver<'_> {
             arg_files,
             config: config.finalize().to_hex().to_string(),
             source_date_epoch: self.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0),
+            paths: self.paths.to_string(),
             cwd: self.project.root.clone(),
         })
     }

@@ -91,6 +91,7 @@ impl Resolver<'_> {
                 arch: kernel_arch(&self.value("TARGET_ARCH")).to_string(),
                 cross_compile: self.value("TOOLCHAIN_EXTERNAL_PREFIX"),
                 source_date_epoch: self.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0),
+                paths: self.paths.to_string(),
             },
             kind,
             keep_work_tree,

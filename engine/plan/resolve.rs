@@ -25,6 +25,8 @@ pub struct Resolver<'a> {
     pub debs: &'a DebResolver,
     /// Git commits and tree ids (branches pinned in the `.config`).
     pub gits: &'a GitResolver,
+    /// Where package steps' commands run (fixed or real paths), as keyed.
+    pub paths: &'a str,
 }
 
 impl Resolver<'_> {

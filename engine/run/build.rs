@@ -90,6 +90,7 @@ impl<'a> Build<'a> {
             overrides: &overrides,
             debs: &debs,
             gits: &gits,
+            paths: crate::exec::sandbox::mode().key(),
         }
         .specs(plan)?;
         let n = plan.steps.len();
@@ -147,6 +148,7 @@ impl<'a> Build<'a> {
             overrides: &self.overrides,
             debs: &self.debs,
             gits: &self.gits,
+            paths: crate::exec::sandbox::mode().key(),
         }
     }
 

@@ -136,7 +136,9 @@ pub fn remember(
         s.status = "cached".into();
         s.seconds = 0.0;
     }
-    let noop = Record::new(noop.board, noop.steps);
+    let sandbox = noop.sandbox.clone();
+    let mut noop = Record::new(noop.board, noop.steps);
+    noop.sandbox = sandbox;
     let remembered = Remembered {
         format: FORMAT,
         invocation: invocation.clone(),

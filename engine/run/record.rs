@@ -25,6 +25,10 @@ pub struct Record {
     /// or planned, every stamp still held.
     #[serde(default)]
     pub remembered: bool,
+    /// Where the steps' commands ran: at fixed paths in the sandbox, or
+    /// at their real paths and why ([`crate::exec::sandbox::Paths`]).
+    #[serde(default)]
+    pub sandbox: String,
     pub steps: Vec<StepRecord>,
 }
 
@@ -73,6 +77,7 @@ impl Record {
             failed: count("failed"),
             peak_rss_kib: 0,
             remembered: false,
+            sandbox: String::new(),
             steps,
         }
     }

@@ -277,6 +277,10 @@ fn run_build(
     if let Some(r) = req.rebuild {
         build.force.push(step_index(plan, r)?);
     }
+    let mode = crate::exec::sandbox::mode();
+    if let crate::exec::sandbox::Paths::Real { reason } = mode {
+        eprintln!("forge: note: steps run at their real paths, with network: {reason}");
+    }
     let name = |s: usize| plan.steps[s].name.clone();
     let graph = sched::Graph::new(plan.steps.iter().map(|s| s.deps.clone()).collect())
         .map_err(|e| Error::Other(format!("internal: {}", e.describe(name))))?;
@@ -315,6 +319,7 @@ fn run_build(
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut record = Record::new(board, steps);
+    record.sandbox = mode.describe();
     // Deliverables come from complete builds; `forge <pkg>` leaves them be.
     if !outcome.failed() && req.target.is_none() {
         crate::run::deliver::assemble_images(

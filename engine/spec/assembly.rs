@@ -56,6 +56,9 @@ pub struct HookSpec {
     /// Digest of every option value: scripts may read the configuration.
     pub config: String,
     pub source_date_epoch: i64,
+    /// Whether scripts run without network (in the sandbox) or not, as
+    /// [`super::PackageEnv::paths`] says it.
+    pub paths: String,
     /// Where scripts run (the project root). A location, not keyed.
     #[serde(skip)]
     pub cwd: PathBuf,

@@ -1,7 +1,7 @@
 //! The spec of a package step: the recipe's fields with `${…}` expanded,
 //! the source's identity, the option values it reads, the files those
 //! options and fields name (with digests), and the environment's keyed
-//! part (architecture, cross prefix, SOURCE_DATE_EPOCH).
+//! part (architecture, cross prefix, SOURCE_DATE_EPOCH, fixed or real paths).
 
 use super::FileInput;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,9 @@ pub struct PackageEnv {
     /// Cross tool prefix (`CROSS_COMPILE`, `CC`, …).
     pub cross_compile: String,
     pub source_date_epoch: i64,
+    /// Where the step's commands run ([`crate::exec::sandbox::Paths::key`]):
+    /// at fixed paths without network, or at their real paths.
+    pub paths: String,
 }
 
 /// Where the source comes from, as its identity.

@@ -35,6 +35,7 @@ fn package(kind: KindSpec, source: SourceId) -> StepSpec {
             arch: "arm".into(),
             cross_compile: "arm-linux-gnueabihf-".into(),
             source_date_epoch: 1,
+            paths: "fixed".into(),
         },
         keep_work_tree: false,
         recipe_file: PathBuf::from("/somewhere/hello.ron"),
@@ -49,6 +50,7 @@ fn hook(option: &str) -> HookSpec {
         arg_files: vec![file("genimage.cfg")],
         config: "config-digest".into(),
         source_date_epoch: 1,
+        paths: "fixed".into(),
         cwd: PathBuf::from("/project"),
     }
 }

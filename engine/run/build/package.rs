@@ -5,6 +5,7 @@
 
 use super::Build;
 use crate::error::{Error, Result};
+use crate::exec::sandbox::{self, Sandbox};
 use crate::exec::{Runner, StepContext, StepDirs, base_env};
 use crate::kinds::{self, StepCtx};
 use crate::sources::source;
@@ -74,6 +75,7 @@ impl Build<'_> {
         let mut env = step_env(spec, &dirs);
         crate::exec::prepend_host_path(&mut env, &host);
         let mut runner = Runner::with_executor(&spec.name, &ctx.log, env, ctx.exec)?;
+        runner.sandbox = Some(self.step_sandbox(&dirs));
         source::prepare(
             spec,
             &self.dl_dir,
@@ -89,6 +91,20 @@ impl Build<'_> {
         kinds::build(&mut kind)?;
         let (digest, _) = store.put_tree(&dirs.out)?;
         Ok(digest)
+    }
+
+    /// The fixed view a package step's commands get (when namespaces can
+    /// be had): its directory, the project's trees, the download dir.
+    fn step_sandbox(&self, dirs: &StepDirs) -> Sandbox {
+        let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let root = std::path::Path::new(sandbox::ROOT);
+        let mut sb = Sandbox::default()
+            .map(abs(&dirs.base), root.join("step"))
+            .map(abs(&self.dl_dir), root.join("dl"));
+        for (i, tree) in self.project.trees.iter().enumerate() {
+            sb = sb.map(abs(tree), root.join("tree").join(i.to_string()));
+        }
+        sb
     }
 
     /// The outputs of every step `step` depends on, directly or not, in
