@@ -64,7 +64,7 @@ impl Sandbox {
             .collect();
         // The longest host path first: a step's directory inside a tree
         // is shown as the step's, not as a path in the tree.
-        maps.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        maps.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
         let fix = |s: &OsStr| OsString::from_vec(rewrite(s.as_bytes(), &maps));
         let mut argv: Vec<OsString> = bwrap_args(&present);
         argv.push("--tmpfs".into());
