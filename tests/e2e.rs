@@ -1,7 +1,9 @@
 //! End to end: the demo board built from an empty cache out of Debian's
 //! packages and checked by `forge test` (qemu-system-arm driven over the
 //! serial console: login, users, setuid bit, device nodes); failing runtime
-//! tests and what they report; then the no-op, kernel-config and
+//! tests and what they report; a second checkout at another path, built
+//! by another user from its own cache, agreeing on every step's key and
+//! output; then the no-op, kernel-config and
 //! cache-restore rebuilds; a drive that `forge test` must not write to; last,
 //! the SD-card twin of the board, booted from its disk image, passing the
 //! same runtime tests.
@@ -11,7 +13,7 @@
 
 mod common;
 
-use common::{Tree, steps_with};
+use common::{Tree, keys_and_outputs, other_user, steps_with};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -93,6 +95,27 @@ fn assert_no_qemu_left(t: &Tree, stderr: &str) {
     );
 }
 
+/// A second checkout at another path, built from its own empty cache by
+/// another user (when the tests run as root), computes the same key and
+/// the same output digest for every step of the demo board as `first`.
+fn second_checkout_agrees(first: &serde_json::Value) {
+    let b = Tree::new().moved_to("another/place/forge");
+    let b = match other_user() {
+        Some(user) => b.owned_by(user),
+        None => b,
+    };
+    b.ok(&[DEFCONFIG]);
+    let rec = b.record(BOARD);
+    assert_eq!(rec["cached"], 0, "{rec}");
+    let mode = rec["sandbox"].as_str().unwrap_or_default();
+    assert!(mode.starts_with("steps at fixed paths"), "{mode}");
+    let (a, b) = (keys_and_outputs(first), keys_and_outputs(&rec));
+    assert_eq!(a.len(), b.len());
+    for (step, (key, output)) in &a {
+        assert_eq!(b.get(step), Some(&(key.clone(), output.clone())), "step {step}");
+    }
+}
+
 #[test]
 fn demo_board_builds_boots_and_rebuilds_exactly() {
     let t = Tree::new();
@@ -106,6 +129,7 @@ fn demo_board_builds_boots_and_rebuilds_exactly() {
     for f in ["zImage", "vexpress-v2p-ca9.dtb", "rootfs.cpio.gz"] {
         assert!(images.join(f).is_file(), "missing images/{f}");
     }
+    second_checkout_agrees(&rec);
     // The board's runtime tests (boards/qemu_arm_vexpress/tests.ron).
     let out = t.ok(&["test"]);
     assert!(out.contains("1 test, 27 steps passed"), "{out}");

@@ -16,6 +16,9 @@ pub struct Tree {
     pub tmp: tempfile::TempDir,
     pub root: PathBuf,
     pub cache: PathBuf,
+    /// The user and group forge runs as, when not the test's own
+    /// ([`Tree::owned_by`]).
+    pub user: Option<(u32, u32)>,
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -79,7 +82,36 @@ impl Tree {
         let cache = cache
             .map(Path::to_path_buf)
             .unwrap_or_else(|| tmp.path().join("cache"));
-        Tree { tmp, root, cache }
+        Tree {
+            tmp,
+            root,
+            cache,
+            user: None,
+        }
+    }
+
+    /// The same tree at `rel` under its temporary dir instead of `tree/`
+    /// (a checkout at another path).
+    pub fn moved_to(mut self, rel: &str) -> Tree {
+        let to = self.tmp.path().join(rel);
+        fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        fs::rename(&self.root, &to).expect("move the tree");
+        self.root = to;
+        self
+    }
+
+    /// The whole tree (checkout, cache, downloads) given to `user`, and
+    /// forge run as that user from now on.
+    pub fn owned_by(mut self, user: (u32, u32)) -> Tree {
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg(format!("{}:{}", user.0, user.1))
+            .arg(self.tmp.path())
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown {}", self.tmp.path().display());
+        self.user = Some(user);
+        self
     }
 
     pub fn write(&self, rel: &str, text: &str) {
@@ -98,8 +130,19 @@ impl Tree {
 
     /// Run forge with further environment variables.
     pub fn forge_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_forge"))
-            .envs(env.iter().copied())
+        let mut cmd = match self.user {
+            None => Command::new(env!("CARGO_BIN_EXE_forge")),
+            Some((uid, gid)) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={gid}"))
+                    .arg("--clear-groups")
+                    .arg(env!("CARGO_BIN_EXE_forge"))
+                    .env("HOME", self.tmp.path());
+                c
+            }
+        };
+        cmd.envs(env.iter().copied())
             .args(args)
             .current_dir(&self.root)
             .env("FORGE_CACHE_DIR", &self.cache)
@@ -158,6 +201,19 @@ pub fn steps_with(record: &Json, status: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every step's (key, output digest) in a build record, by step name.
+pub fn keys_and_outputs(record: &Json) -> std::collections::BTreeMap<String, (String, String)> {
+    record["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let text = |f: &str| s[f].as_str().unwrap_or_default().to_string();
+            (text("name"), (text("key"), text("output")))
+        })
+        .collect()
+}
+
 /// Extract a gzip'd cpio into `dest` with the system tools.
 pub fn unpack_cpio(image: &Path, dest: &Path) {
     fs::create_dir_all(dest).expect("mkdir");
@@ -193,4 +249,30 @@ pub fn sh_in(dir: &Path, script: &str) -> String {
     );
     assert!(out.status.success(), "{script} failed:\n{text}");
     text
+}
+
+/// A user other than the tests' own to run forge as: when the tests run
+/// as root, the system user `forge-test-b` (created if missing); `None`
+/// for an ordinary user, who cannot switch.
+pub fn other_user() -> Option<(u32, u32)> {
+    static USER: std::sync::OnceLock<Option<(u32, u32)>> = std::sync::OnceLock::new();
+    *USER.get_or_init(|| {
+        let id = |args: &[&str]| -> Option<u32> {
+            let out = Command::new("id").args(args).output().ok()?;
+            String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+        };
+        if id(&["-u"]) != Some(0) {
+            return None;
+        }
+        const NAME: &str = "forge-test-b";
+        if id(&["-u", NAME]).is_none() {
+            let status = Command::new("useradd")
+                .args(["--system", "--no-create-home", "--user-group"])
+                .args(["--shell", "/usr/sbin/nologin", NAME])
+                .status()
+                .expect("useradd");
+            assert!(status.success(), "useradd {NAME}");
+        }
+        Some((id(&["-u", NAME])?, id(&["-g", NAME])?))
+    })
 }
