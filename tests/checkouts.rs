@@ -85,7 +85,11 @@ fn two_checkouts_by_two_users_agree_and_the_fallback_is_keyed_apart() {
     let out = b.forge_env(&["boards/where_defconfig"], &[("FORGE_SANDBOX", "off")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(stderr.matches("steps run at their real paths").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("steps run at their real paths").count(),
+        1,
+        "{stderr}"
+    );
     let off = b.record("where");
     assert_eq!(
         off["sandbox"], "steps at their real paths: FORGE_SANDBOX=off",
@@ -97,7 +101,10 @@ fn two_checkouts_by_two_users_agree_and_the_fallback_is_keyed_apart() {
     let real = String::from_utf8(b.read("output/where/build/whereami/out/target/etc/whereami"))
         .expect("utf-8");
     let src = b.root.join("output/where/build/whereami/src");
-    assert!(real.starts_with(&format!("pwd={}\n", src.display())), "{real}");
+    assert!(
+        real.starts_with(&format!("pwd={}\n", src.display())),
+        "{real}"
+    );
     assert!(real.ends_with("net=yes\n"), "{real}");
     drop(listener);
 }

@@ -112,7 +112,11 @@ fn second_checkout_agrees(first: &serde_json::Value) {
     let (a, b) = (keys_and_outputs(first), keys_and_outputs(&rec));
     assert_eq!(a.len(), b.len());
     for (step, (key, output)) in &a {
-        assert_eq!(b.get(step), Some(&(key.clone(), output.clone())), "step {step}");
+        assert_eq!(
+            b.get(step),
+            Some(&(key.clone(), output.clone())),
+            "step {step}"
+        );
     }
 }
 

@@ -9,9 +9,10 @@
 //! (`forge test`), which checks that the RT board's kernel is PREEMPT_RT
 //! and the other's is not. A PREEMPT_RT fragment without EXPERT fails the
 //! kernel step, naming the dropped symbol. The RT board shares the first
-//! board's cache, so only what differs is built. Then a second clean build
-//! of raspberrypi4_64 (another tree, an empty cache) must deliver
-//! byte-identical images.
+//! board's cache, so only what differs is built. A second clean build (by
+//! another user, in another checkout) is `scripts/check-reproducible`'s,
+//! run by hand: CI's minutes go to the C.H.I.P. Pro's and the demo
+//! board's.
 //!
 //! Needs what `scripts/setup` installs and fetches (the aarch64 cross gcc,
 //! linux-source-6.12, qemu 9.0 or newer, mtools, device-tree-compiler, and
@@ -19,7 +20,7 @@
 
 mod common;
 
-use common::offline::{assert_same_images, configure_offline};
+use common::offline::configure_offline;
 use common::{Tree, sh_in, steps_with};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -106,7 +107,7 @@ fn check_sdcard(dir: &Path) {
 }
 
 #[test]
-fn raspberrypi4_boards_offline_boot_rt_and_reproducible() {
+fn raspberrypi4_boards_offline_boot_and_rt() {
     let test = Instant::now();
     let a = Tree::new();
     let record = build(&a, BOARD);
@@ -169,11 +170,5 @@ fn raspberrypi4_boards_offline_boot_rt_and_reproducible() {
         "RT kernel without PREEMPT_RT"
     );
     a.ok(&["test"]);
-
-    // A second clean build: another tree at another path, an empty cache
-    // and dl/, byte-identical images.
-    let b = Tree::new();
-    build(&b, BOARD);
-    assert_same_images(&images(&a, BOARD), &images(&b, BOARD));
     eprintln!("raspberrypi4 test: {:?}", test.elapsed());
 }
