@@ -1,7 +1,9 @@
 //! Build kinds: forge's built-in procedures that turn a prepared source tree
 //! into a package output tree. One file per kind; a recipe names its kind
-//! and fills in fields. `kbuild` holds what Linux and U-Boot share.
+//! and fills in fields. `kbuild` holds what Linux and U-Boot share;
+//! `configured` the autotools, CMake and Meson kinds.
 
+mod configured;
 mod generic;
 mod kbuild;
 mod kconfig;
@@ -51,6 +53,20 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
             let commands: Vec<String> = build.iter().chain(install).cloned().collect();
             generic::build(ctx, &commands)
         }
+        KindSpec::Configured {
+            system,
+            conf_opts,
+            autoreconf,
+            make_opts,
+        } => configured::build(
+            ctx,
+            &configured::Settings {
+                system: *system,
+                conf_opts,
+                autoreconf: *autoreconf,
+                make_opts,
+            },
+        ),
         KindSpec::Kconfig { .. } => kconfig::build(ctx),
         KindSpec::Linux { .. } => linux::build(ctx),
         KindSpec::UBoot { .. } => uboot::build(ctx),

@@ -125,6 +125,35 @@ pub enum Kind {
         #[serde(default)]
         install: Vec<String>,
     },
+    /// GNU autotools: `./configure` for the target (`--host`, `--build`,
+    /// `--prefix=/usr`, `--sysconfdir=/etc`, `--localstatedir=/var`, then
+    /// `conf_opts`), `make`, `make install` into staging and the target.
+    Autotools {
+        /// Further `configure` arguments (space-separated, shell words).
+        #[serde(default)]
+        conf_opts: String,
+        /// `y` to run `autoreconf -fi` first (a Git snapshot without
+        /// `configure`, or patches to `configure.ac`).
+        #[serde(default)]
+        autoreconf: String,
+        #[serde(default)]
+        make_opts: String,
+    },
+    /// CMake with a toolchain file forge writes (the cross compiler, the
+    /// step's sysroot as the only find root), `CMAKE_BUILD_TYPE=Release`,
+    /// built with make under the build's jobserver.
+    CMake {
+        /// Further `cmake` arguments (`-DNAME=VALUE` …).
+        #[serde(default)]
+        conf_opts: String,
+    },
+    /// Meson with a cross file forge writes, `meson setup`, `compile`,
+    /// `install` with `DESTDIR`.
+    Meson {
+        /// Further `meson setup` arguments (`-Dname=value` …).
+        #[serde(default)]
+        conf_opts: String,
+    },
     /// A make-based package configured by a Kconfig `.config` (BusyBox).
     Kconfig {
         /// make target giving the base configuration (e.g. `defconfig`),

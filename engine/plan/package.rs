@@ -11,8 +11,8 @@ use crate::load::config::OptionDecl;
 use crate::load::project::sorted_entries;
 use crate::load::recipe::{Kind, Loaded, Source};
 use crate::spec::{
-    EnvImage, FileInput, KindSpec, PackageEnv, PackageSpec, SourceId, UBootSettingError,
-    kernel_arch, parse_env_size,
+    BuildSystem, EnvImage, FileInput, KindSpec, PackageEnv, PackageSpec, SourceId,
+    UBootSettingError, kernel_arch, parse_env_size,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -156,6 +156,28 @@ impl Resolver<'_> {
             Kind::Generic { build, install } => KindSpec::Generic {
                 build: expand_all(build),
                 install: expand_all(install),
+            },
+            Kind::Autotools {
+                conf_opts,
+                autoreconf,
+                make_opts,
+            } => KindSpec::Configured {
+                system: BuildSystem::Autotools,
+                conf_opts: expand(conf_opts).trim().to_string(),
+                autoreconf: expand(autoreconf).trim() == "y",
+                make_opts: expand(make_opts).trim().to_string(),
+            },
+            Kind::CMake { conf_opts } => KindSpec::Configured {
+                system: BuildSystem::CMake,
+                conf_opts: expand(conf_opts).trim().to_string(),
+                autoreconf: false,
+                make_opts: String::new(),
+            },
+            Kind::Meson { conf_opts } => KindSpec::Configured {
+                system: BuildSystem::Meson,
+                conf_opts: expand(conf_opts).trim().to_string(),
+                autoreconf: false,
+                make_opts: String::new(),
             },
             Kind::Kconfig {
                 defconfig,

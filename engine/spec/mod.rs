@@ -18,7 +18,7 @@ mod tests;
 mod uboot;
 
 pub use assembly::{DiskSpec, HookSpec, ImageSpec, ImageWriter, PackagePart, RootfsSpec, Table};
-pub use package::{KindSpec, PackageEnv, PackageSpec, Sites, SourceId, kernel_arch};
+pub use package::{BuildSystem, KindSpec, PackageEnv, PackageSpec, Sites, SourceId, kernel_arch};
 pub use uboot::{EnvImage, UBootSettingError, parse_env_size};
 
 use crate::key::Inputs;

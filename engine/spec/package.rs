@@ -102,12 +102,28 @@ pub struct Sites {
     pub backup: String,
 }
 
+/// The build systems whose cross conventions forge knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuildSystem {
+    Autotools,
+    CMake,
+    Meson,
+}
+
 /// The build kind with its fields expanded and its files resolved.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum KindSpec {
     Generic {
         build: Vec<String>,
         install: Vec<String>,
+    },
+    /// A package built by its own build system (`kinds/configured`).
+    Configured {
+        system: BuildSystem,
+        conf_opts: String,
+        /// Autotools only: `autoreconf -fi` first.
+        autoreconf: bool,
+        make_opts: String,
     },
     Kconfig {
         /// make target giving the base configuration, when `config` is empty.

@@ -118,6 +118,15 @@ fn samples() -> Vec<StepSpec> {
         ),
         package(generic, SourceId::Override { dir: file("tree") }),
         package(
+            KindSpec::Configured {
+                system: crate::spec::BuildSystem::CMake,
+                conf_opts: "-DX=1".into(),
+                autoreconf: false,
+                make_opts: "V=1".into(),
+            },
+            SourceId::None,
+        ),
+        package(
             KindSpec::Kconfig {
                 defconfig: "defconfig".into(),
                 config: vec![file("busybox.config")],
