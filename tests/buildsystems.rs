@@ -149,3 +149,74 @@ fn autotools_cmake_and_meson_packages_build_link_run_and_rebuild_exactly() {
         "{log}"
     );
 }
+
+/// A target package whose build runs a host package's program.
+const BIDINOTE: &str = r#"Recipe(
+    name: "bidinote",
+    version: "1",
+    depends: ["toolchain-external", "host-fribidi"],
+    kind: Generic(build: [
+        "mkdir -p $TARGET_DIR/usr/share/bidinote",
+        "fribidi --version | head -n 1 > $TARGET_DIR/usr/share/bidinote/version",
+        "command -v fribidi > $TARGET_DIR/usr/share/bidinote/where",
+        "file -L -b $(command -v fribidi) | cut -d, -f1-2 > $TARGET_DIR/usr/share/bidinote/what",
+    ]),
+)
+"#;
+
+#[test]
+fn a_host_package_runs_in_its_dependents_and_serves_every_target() {
+    let t = Tree::new();
+    t.write("packages/bidinote/bidinote.ron", BIDINOTE);
+    let sites = format!(
+        "PRIMARY_SITE=\"file://{}\"\nBACKUP_SITE=\"\"\nPACKAGE_BIDINOTE=y\n",
+        mirror().display()
+    );
+    t.write("boards/bidi_arm_defconfig", &sites);
+    t.write(
+        "boards/bidi_arm64_defconfig",
+        &format!(
+            "{sites}TARGET_ARCH=\"aarch64\"\nTOOLCHAIN_EXTERNAL_PREFIX=\"aarch64-linux-gnu-\"\n"
+        ),
+    );
+    t.ok(&["boards/bidi_arm_defconfig"]);
+    let rec = t.record("bidi_arm");
+    let mut built = steps_with(&rec, "built");
+    built.retain(|s| !s.starts_with("rootfs"));
+    built.sort();
+    assert_eq!(built, ["bidinote", "host-fribidi", "toolchain-external"]);
+    let note = |f: &str| {
+        String::from_utf8(t.read(&format!(
+            "output/bidi_arm/build/bidinote/out/target/usr/share/bidinote/{f}"
+        )))
+        .expect("utf-8")
+    };
+    assert!(note("version").contains("1.0.8"), "{}", note("version"));
+    assert_eq!(note("where").trim(), "/forge/step/host/bin/fribidi");
+    let what = note("what");
+    let machine = std::env::consts::ARCH.replace('_', "-");
+    assert!(what.contains("ELF") && what.contains(&machine), "{what}");
+    // The host package is in no image: its tree is host/ only.
+    let host_out = t.root.join("output/bidi_arm/build/host-fribidi/out");
+    assert!(host_out.join("host/bin/fribidi").is_file());
+    assert!(host_out.join("host/lib/pkgconfig/fribidi.pc").is_file());
+    assert_eq!(
+        std::fs::read_dir(host_out.join("target"))
+            .expect("target")
+            .count(),
+        0
+    );
+
+    // Another target architecture in the same cache: the host package is
+    // the same step, restored, never rebuilt.
+    t.ok(&["-O", "output/bidi_arm64", "boards/bidi_arm64_defconfig"]);
+    let rec = t.record("bidi_arm64");
+    assert!(
+        steps_with(&rec, "cached").contains(&"host-fribidi".to_string()),
+        "{rec}"
+    );
+    assert!(
+        steps_with(&rec, "built").contains(&"bidinote".to_string()),
+        "{rec}"
+    );
+}

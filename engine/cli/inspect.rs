@@ -232,9 +232,11 @@ fn describe(name: &str, old: Option<&str>, new: Option<&str>) -> String {
 pub fn graph_dot(build: &Build) -> String {
     let mut dot = String::from("digraph depends {\n  rankdir=LR;\n  node [shape=box];\n");
     for step in &build.plan.steps {
-        if let StepKind::Package(name) = &step.kind {
+        if let StepKind::Package(_) | StepKind::HostPackage(_) = &step.kind {
+            let name = &step.name;
             dot.push_str(&format!("  \"{name}\";\n"));
-            for dep in &build.project.recipes[name].recipe.depends {
+            for dep in &step.deps {
+                let dep = &build.plan.steps[*dep].name;
                 dot.push_str(&format!("  \"{name}\" -> \"{dep}\";\n"));
             }
         }

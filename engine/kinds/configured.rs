@@ -7,7 +7,9 @@
 //! staging (headers, libraries, `.pc` files, unstripped: the debug copies)
 //! and into the target, from which it then drops what a target does not
 //! run (headers, static libraries, libtool archives, `.pc` files, manuals)
-//! and strips every ELF file.
+//! and strips every ELF file. A host package (`host-<pkg>`) is built with
+//! the build machine's compiler for the prefix `/forge/step/host`, where
+//! the steps that depend on it find it, and lands in `host/`.
 
 use super::StepCtx;
 use crate::error::{Error, Result};
@@ -35,7 +37,21 @@ pub struct Settings<'a> {
     pub make_opts: &'a str,
 }
 
+/// Where a host package is configured to live: the fixed path at which
+/// every step that depends on it finds its dependencies' `host/` trees
+/// (in the sandbox; at real paths, tools that look for their data under
+/// their prefix do not find it).
+const HOST_PREFIX: &str = "/forge/step/host";
+
+/// A host package's build environment: its dependencies' host trees for
+/// pkg-config and CMake, and the run path to their libraries.
+const HOST_ENV: &str = "export PKG_CONFIG_PATH=\"$HOST_DEPS_DIR/lib/pkgconfig:$HOST_DEPS_DIR/share/pkgconfig\" \
+     LDFLAGS=\"-L$HOST_DEPS_DIR/lib -Wl,-rpath,/forge/step/host/lib\" CPPFLAGS=\"-I$HOST_DEPS_DIR/include\"";
+
 pub fn build(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
+    if ctx.spec.env.host {
+        return build_host(ctx, s);
+    }
     let triplet = ctx.spec.env.cross_compile.trim_end_matches('-').to_string();
     let opts = s.conf_opts;
     match s.system {
@@ -115,6 +131,52 @@ pub fn build(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
         }
     }
     finish(ctx)
+}
+
+/// A host package: the build machine's compiler, installed under
+/// [`HOST_PREFIX`] into a scratch dir and moved into `host/`.
+fn build_host(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
+    let opts = s.conf_opts;
+    let dest = "\"$BUILD_DIR/host-install\"";
+    ctx.run(&format!("rm -rf {dest}"))?;
+    match s.system {
+        BuildSystem::Autotools => {
+            if s.autoreconf {
+                ctx.run("autoreconf -fi")?;
+            }
+            ctx.run(&format!(
+                "{HOST_ENV}; ./configure --prefix={HOST_PREFIX} {opts}"
+            ))?;
+            let make = s.make_opts;
+            ctx.run(&format!("{HOST_ENV}; make {make}"))?;
+            ctx.run(&format!("make {make} install DESTDIR={dest}"))?;
+        }
+        BuildSystem::CMake => {
+            ctx.run(&format!(
+                "{HOST_ENV}; rm -rf {BUILD}; cmake -S . -B {BUILD} -G 'Unix Makefiles' \
+                 -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX={HOST_PREFIX} \
+                 -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH=\"$HOST_DEPS_DIR\" \
+                 -DCMAKE_INSTALL_RPATH={HOST_PREFIX}/lib {opts}"
+            ))?;
+            ctx.run(&format!("{HOST_ENV}; cmake --build {BUILD}"))?;
+            ctx.run(&format!("DESTDIR={dest} cmake --install {BUILD}"))?;
+        }
+        BuildSystem::Meson => {
+            ctx.run(&format!(
+                "{HOST_ENV}; rm -rf {BUILD}; meson setup {BUILD} --prefix={HOST_PREFIX} \
+                 --libdir=lib --buildtype=release {opts}"
+            ))?;
+            ctx.run(&format!("{HOST_ENV}; ninja -j1 -C {BUILD}"))?;
+            ctx.run(&format!(
+                "DESTDIR={dest} meson install -C {BUILD} --no-rebuild --quiet"
+            ))?;
+        }
+    }
+    ctx.run(&format!(
+        "if [ -d {dest}{HOST_PREFIX} ]; then cp -a {dest}{HOST_PREFIX}/. \"$HOST_DIR/\"; fi"
+    ))?;
+    let host = ctx.dirs.out.join("host");
+    remove_matching(&host, &|p| p.extension().is_some_and(|e| e == "la"))
 }
 
 /// Meson's CPU family and CMake's processor / Meson's CPU for a kernel

@@ -24,6 +24,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum StepKind {
     /// Build one package from its recipe.
     Package(String),
+    /// Build a recipe for the build machine (`host-<recipe>`, named in a
+    /// `depends`): into `host/`, with the host compiler, keyed without the
+    /// target.
+    HostPackage(String),
     /// Merge the selected packages' `target/` trees into the root filesystem.
     Rootfs,
     /// Write the root filesystem as a filesystem image.
@@ -121,6 +125,29 @@ impl Plan {
     }
 }
 
+/// The recipe a package step builds and whether it builds it for the
+/// build machine: `name` itself, or `host-<recipe>` when no recipe has
+/// that name.
+pub fn package_of<'a>(project: &Project, name: &'a str) -> Option<(&'a str, bool)> {
+    if project.recipes.contains_key(name) {
+        return Some((name, false));
+    }
+    let recipe = name.strip_prefix("host-")?;
+    project
+        .recipes
+        .contains_key(recipe)
+        .then_some((recipe, true))
+}
+
+fn is_toolchain(project: &Project, name: &str) -> bool {
+    project.recipes.get(name).is_some_and(|l| {
+        matches!(
+            l.recipe.kind,
+            crate::load::recipe::Kind::ExternalToolchain { .. }
+        )
+    })
+}
+
 /// Plan the build for the resolved option values.
 pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan> {
     let enabled = |sym: &str| values.get(sym).is_some_and(Value::is_true);
@@ -132,13 +159,21 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         .filter(|l| enabled(&l.enabled_by()))
         .map(|l| l.recipe.name.clone())
         .collect();
+    // Each selected step's dependencies, by step name.
+    let mut deps_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     while let Some(name) = todo.pop() {
         if !selected.insert(name.clone()) {
             continue;
         }
-        let loaded = &project.recipes[&name];
+        let (recipe, host) = package_of(project, &name).ok_or_else(|| {
+            Error::Other(format!(
+                "internal: {name} is neither a recipe nor a host variant of one"
+            ))
+        })?;
+        let loaded = &project.recipes[recipe];
+        let mut deps = Vec::new();
         for dep in &loaded.recipe.depends {
-            if !project.recipes.contains_key(dep) {
+            if package_of(project, dep).is_none() {
                 let location = loaded.locate(&format!("\"{dep}\""));
                 let hint = suggest(dep, project.recipes.keys());
                 return Err(Error::Plan {
@@ -146,8 +181,18 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
                     message: format!("field `depends`: unknown package {dep:?}{hint}"),
                 });
             }
-            todo.push(dep.clone());
+            // A host package depends on the host variants of what its
+            // recipe depends on; the cross toolchain is not one of them.
+            let dep = match host {
+                false => dep.clone(),
+                true if dep.starts_with("host-") => dep.clone(),
+                true if is_toolchain(project, dep) => continue,
+                true => format!("host-{dep}"),
+            };
+            deps.push(dep.clone());
+            todo.push(dep);
         }
+        deps_of.insert(name, deps);
     }
 
     let mut graph: DiGraph<String, ()> = DiGraph::new();
@@ -156,12 +201,13 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         .map(|n| (n.clone(), graph.add_node(n.clone())))
         .collect();
     for name in &selected {
-        for dep in &project.recipes[name].recipe.depends {
+        for dep in &deps_of[name] {
             graph.add_edge(nodes[name], nodes[dep], ());
         }
     }
     if let Some(cycle) = find_cycle(&graph) {
-        let first = &project.recipes[&cycle[0]];
+        let first =
+            &project.recipes[package_of(project, &cycle[0]).map_or(cycle[0].as_str(), |p| p.0)];
         let location = first.locate("depends");
         return Err(Error::Plan {
             location: location.to_string(),
@@ -183,7 +229,7 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
     let mut remaining: Vec<usize> = vec![0; names.len()];
     for (i, name) in names.iter().enumerate() {
-        for dep in &project.recipes[*name].recipe.depends {
+        for dep in &deps_of[*name] {
             dependents[index[dep.as_str()]].push(i);
             remaining[i] += 1;
         }
@@ -210,19 +256,24 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
 
     let mut steps: Vec<Step> = Vec::new();
     for name in &order {
-        let deps = project.recipes[name]
-            .recipe
-            .depends
+        let deps = deps_of[name]
             .iter()
             .map(|d| position[index[d.as_str()]])
             .collect();
+        let kind = match package_of(project, name) {
+            Some((recipe, true)) => StepKind::HostPackage(recipe.to_string()),
+            _ => StepKind::Package(name.clone()),
+        };
         steps.push(Step {
             name: name.clone(),
-            kind: StepKind::Package(name.clone()),
+            kind,
             deps,
         });
     }
-    let packages: Vec<usize> = (0..steps.len()).collect();
+    // Host packages install nothing into the target.
+    let packages: Vec<usize> = (0..steps.len())
+        .filter(|i| matches!(steps[*i].kind, StepKind::Package(_)))
+        .collect();
     if !packages.is_empty() {
         let rootfs = steps.len();
         steps.push(Step {

@@ -21,6 +21,22 @@ use std::path::{Path, PathBuf};
 pub const GLOBAL_PATCH_DIR: &str = "GLOBAL_PATCH_DIR";
 
 impl Resolver<'_> {
+    /// The spec of `host-<l>`: the package built for the build machine,
+    /// with the host compiler, into `host/`. Nothing of the target (its
+    /// architecture, its cross toolchain) is in it, so one build serves
+    /// every board.
+    pub fn host_package(&self, l: &Loaded) -> Result<PackageSpec> {
+        let mut spec = self.package(l)?;
+        spec.name = format!("host-{}", l.recipe.name);
+        spec.env = PackageEnv {
+            arch: String::new(),
+            cross_compile: String::new(),
+            host: true,
+            ..spec.env
+        };
+        Ok(spec)
+    }
+
     /// The spec of the package `l`.
     pub fn package(&self, l: &Loaded) -> Result<PackageSpec> {
         let r = &l.recipe;
@@ -92,6 +108,7 @@ impl Resolver<'_> {
                 cross_compile: self.value("TOOLCHAIN_EXTERNAL_PREFIX"),
                 source_date_epoch: self.value("SOURCE_DATE_EPOCH").parse().unwrap_or(0),
                 paths: self.paths.to_string(),
+                host: false,
             },
             kind,
             keep_work_tree,

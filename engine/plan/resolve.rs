@@ -39,6 +39,9 @@ impl Resolver<'_> {
                     StepKind::Package(name) => {
                         StepSpec::Package(Box::new(self.package(&self.project.recipes[name])?))
                     }
+                    StepKind::HostPackage(recipe) => StepSpec::Package(Box::new(
+                        self.host_package(&self.project.recipes[recipe])?,
+                    )),
                     StepKind::Rootfs => StepSpec::Rootfs(self.rootfs(plan, &s.deps)?),
                     StepKind::RootfsImage(format) => StepSpec::Image(self.image(plan, *format)?),
                     StepKind::DiskImage => StepSpec::Disk(self.disk()?),

@@ -163,7 +163,10 @@ impl<'a> Build<'a> {
     }
 
     fn is_package(&self, step: usize) -> bool {
-        matches!(self.plan.steps[step].kind, StepKind::Package(_))
+        matches!(
+            self.plan.steps[step].kind,
+            StepKind::Package(_) | StepKind::HostPackage(_)
+        )
     }
 
     /// Note that `step` is done with output `out` (called in dependency

@@ -45,6 +45,9 @@ pub struct PackageEnv {
     /// Where the step's commands run ([`crate::exec::sandbox::Paths::key`]):
     /// at fixed paths without network, or at their real paths.
     pub paths: String,
+    /// Built for the build machine (`host-<pkg>`): the host compiler,
+    /// installed into `host/`; `arch` and `cross_compile` are empty.
+    pub host: bool,
 }
 
 /// Where the source comes from, as its identity.

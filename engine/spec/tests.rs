@@ -36,6 +36,7 @@ fn package(kind: KindSpec, source: SourceId) -> StepSpec {
             cross_compile: "arm-linux-gnueabihf-".into(),
             source_date_epoch: 1,
             paths: "fixed".into(),
+            host: false,
         },
         keep_work_tree: false,
         recipe_file: PathBuf::from("/somewhere/hello.ron"),

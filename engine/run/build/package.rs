@@ -160,6 +160,10 @@ fn step_env(spec: &PackageSpec, dirs: &StepDirs) -> Vec<(String, String)> {
             "SYSROOT",
             dirs.base.join("sysroot").to_string_lossy().into_owned(),
         ),
+        (
+            "HOST_DEPS_DIR",
+            dirs.base.join("host").to_string_lossy().into_owned(),
+        ),
         ("ARCH", spec.env.arch.clone()),
         ("CROSS_COMPILE", cross.clone()),
         ("CC", format!("{cross}gcc")),
