@@ -36,7 +36,32 @@ fn whereami(t: &Tree, port: u16) {
         "packages/whereami/probe.sh",
         &PROBE.replace("PORT", &port.to_string()),
     );
-    t.write("boards/where_defconfig", "PACKAGE_WHEREAMI=y\n");
+    // A local source outside the tree, at an absolute path of this
+    // checkout's own, chosen in the board (a source choice, as a user
+    // points RPI_FIRMWARE_SOURCE_PATH at an unpacked tree): keyed by its
+    // content, not where it lies.
+    let outside = t.tmp.path().join("outside-src");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("data.txt"), "same everywhere\n").expect("write");
+    t.write(
+        "packages/outside/outside.ron",
+        "Recipe(name: \"outside\", version: \"1\", \
+         source: Choice(prefix: \"OUTSIDE\", version: \"1\", \
+         url: \"https://example.invalid/outside-${OUTSIDE_VERSION}.tar.gz\", hash_file: \"outside.hash\"), \
+         strip_components: Some(0), kind: Generic(build: [\"mkdir -p $TARGET_DIR/usr/share\", \
+         \"cp data.txt $TARGET_DIR/usr/share/outside.txt\"]))\n",
+    );
+    t.write(
+        "packages/outside/outside.hash",
+        &format!("sha256  {}  outside-1.tar.gz\n", "0".repeat(64)),
+    );
+    t.write(
+        "boards/where_defconfig",
+        &format!(
+            "PACKAGE_WHEREAMI=y\nPACKAGE_OUTSIDE=y\nOUTSIDE_SOURCE=\"local\"\nOUTSIDE_SOURCE_PATH=\"{}\"\n",
+            outside.display()
+        ),
+    );
 }
 
 #[test]

@@ -206,9 +206,11 @@ impl Resolver<'_> {
                 path: p.clone(),
             })
         })?;
+        // Keyed by content only: where the tree or file lies (an absolute
+        // path on this machine, say) is a location.
         Ok(SourceId::Local {
             file: FileInput {
-                name: written.to_string(),
+                name: "local source".to_string(),
                 digest,
                 path: p,
             },
