@@ -103,6 +103,11 @@ impl Tree {
     /// The whole tree (checkout, cache, downloads) given to `user`, and
     /// forge run as that user from now on.
     pub fn owned_by(mut self, user: (u32, u32)) -> Tree {
+        // The user runs its own copy of forge: the checkout the tests run
+        // from may sit in a folder only its owner can enter.
+        let bin = self.tmp.path().join("bin");
+        fs::create_dir_all(&bin).expect("mkdir");
+        fs::copy(env!("CARGO_BIN_EXE_forge"), bin.join("forge")).expect("copy forge");
         let status = Command::new("chown")
             .arg("-R")
             .arg(format!("{}:{}", user.0, user.1))
@@ -137,7 +142,7 @@ impl Tree {
                 c.arg(format!("--reuid={uid}"))
                     .arg(format!("--regid={gid}"))
                     .arg("--clear-groups")
-                    .arg(env!("CARGO_BIN_EXE_forge"))
+                    .arg(self.tmp.path().join("bin/forge"))
                     .env("HOME", self.tmp.path());
                 c
             }
