@@ -1,7 +1,8 @@
 //! The `rootfs` step: the tree every image is written from, assembled in
 //! Buildroot's order — the selected packages' `target/` trees (dependency
 //! order; see [`crate::assemble::images::merge`]), the board overlays
-//! (`ROOTFS_OVERLAY`, in order, a later one wins), the generated accounts
+//! (`ROOTFS_OVERLAY`, in order, a later one wins), the kernel modules'
+//! index (`depmod`, [`crate::assemble::depmod`]), the generated accounts
 //! (`/etc/passwd`, `group`, `shadow` from the users tables and
 //! `ROOT_PASSWORD`), then the post-build scripts, run on a materialized
 //! copy. Without scripts the step is a pure manifest operation.
@@ -39,6 +40,7 @@ pub fn rootfs_step(
     for dir in &spec.overlays {
         overlay(store, &mut tree, &dir.path)?;
     }
+    crate::assemble::depmod::run(ctx, &mut tree)?;
     let homes = accounts(spec, store, &mut tree)?;
     if !homes.is_empty() {
         put_file(store, &mut tree, USERS_META, homes.as_bytes(), 0o644)?;

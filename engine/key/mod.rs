@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Bump when a build procedure in forge changes what it produces, so old
 /// cache entries are not reused for the new procedure.
-pub const PROCEDURE_VERSION: &str = "3";
+pub const PROCEDURE_VERSION: &str = "4";
 
 /// The canonical inputs of one step, as ordered (name, value) pairs.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,7 +2,9 @@
 //! config file plus fragments, build the image, device trees and (when
 //! enabled) modules, and install them: the image and device trees into
 //! `images/`, and also into the target's `/boot` when the spec asks
-//! (`install_target`). The work tree is kept between builds,
+//! (`install_target`); the modules into the target (`depmod` runs at the
+//! `rootfs` step) and, for out-of-tree modules, the module build tree
+//! into `host/` ([`super::modtree`]). The work tree is kept between builds,
 //! so a configuration-only change rebuilds incrementally in kbuild.
 
 use super::StepCtx;
@@ -122,6 +124,7 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
             let _ = fs::remove_file(entry.path().join("build"));
             let _ = fs::remove_file(entry.path().join("source"));
         }
+        super::modtree::export(ctx)?;
     }
     Ok(())
 }

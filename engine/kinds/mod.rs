@@ -1,13 +1,17 @@
 //! Build kinds: forge's built-in procedures that turn a prepared source tree
 //! into a package output tree. One file per kind; a recipe names its kind
 //! and fills in fields. `kbuild` holds what Linux and U-Boot share;
-//! `configured` the autotools, CMake and Meson kinds.
+//! `configured` the autotools, CMake and Meson kinds; `modtree` the
+//! kernel's module build tree (exported by `linux`, read by `module`,
+//! installed into the target by `LinuxHeaders`).
 
 mod configured;
 mod generic;
 mod kbuild;
 mod kconfig;
 mod linux;
+mod modtree;
+mod module;
 mod toolchain;
 mod uboot;
 
@@ -70,6 +74,8 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
         KindSpec::Kconfig { .. } => kconfig::build(ctx),
         KindSpec::Linux { .. } => linux::build(ctx),
         KindSpec::UBoot { .. } => uboot::build(ctx),
+        KindSpec::KernelModule { subdirs, make_opts } => module::build(ctx, subdirs, make_opts),
+        KindSpec::LinuxHeaders => modtree::install_target(ctx),
         KindSpec::ExternalToolchain { .. } => toolchain::build(ctx),
     }
 }

@@ -233,6 +233,23 @@ pub enum Kind {
         #[serde(default)]
         make_opts: String,
     },
+    /// An out-of-tree kernel module built against the `linux` step's module
+    /// build tree (the recipe depends on `linux`), installed into
+    /// `/lib/modules/<release>/updates`.
+    KernelModule {
+        /// Space-separated folders of the source holding a Kbuild file,
+        /// relative to it; empty for the top.
+        #[serde(default)]
+        subdirs: String,
+        /// Further make arguments (e.g. `CONFIG_FOO=m`).
+        #[serde(default)]
+        make_opts: String,
+    },
+    /// The kernel's module build tree installed into the target as
+    /// `/usr/src/linux-headers-<release>` (with `/lib/modules/<release>/build`
+    /// pointing to it), its programs rebuilt for the target, so modules
+    /// build on the board itself.
+    LinuxHeaders {},
     /// A prebuilt cross toolchain found on PATH.
     ExternalToolchain {
         /// Tool prefix, e.g. `arm-linux-gnueabihf-`.

@@ -306,6 +306,14 @@ impl Resolver<'_> {
                     make_opts: expand(make_opts),
                 }
             }
+            Kind::KernelModule { subdirs, make_opts } => KindSpec::KernelModule {
+                subdirs: expand(subdirs)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                make_opts: expand(make_opts).trim().to_string(),
+            },
+            Kind::LinuxHeaders {} => KindSpec::LinuxHeaders,
             Kind::ExternalToolchain { prefix, runtime } => {
                 let prefix = expand(prefix);
                 let gcc = format!("{prefix}gcc");

@@ -160,6 +160,14 @@ pub enum KindSpec {
         boot_script: Option<FileInput>,
         make_opts: String,
     },
+    /// An out-of-tree kernel module (`kinds/module`).
+    KernelModule {
+        /// Folders of the source with a Kbuild file; empty: the top.
+        subdirs: Vec<String>,
+        make_opts: String,
+    },
+    /// The module build tree for the target (`kinds/modtree`).
+    LinuxHeaders,
     ExternalToolchain {
         prefix: String,
         runtime: Vec<String>,

@@ -166,6 +166,14 @@ fn samples() -> Vec<StepSpec> {
             SourceId::None,
         ),
         package(
+            KindSpec::KernelModule {
+                subdirs: vec!["driver".into()],
+                make_opts: "CONFIG_HELLO=m".into(),
+            },
+            SourceId::None,
+        ),
+        package(KindSpec::LinuxHeaders, SourceId::None),
+        package(
             KindSpec::ExternalToolchain {
                 prefix: "arm-linux-gnueabihf-".into(),
                 runtime: vec!["libc.so*".into()],

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Prints a line when loaded and when removed. */
+#include <linux/init.h>
+#include <linux/module.h>
+
+#ifndef HELLOMOD_GREETING
+#define HELLOMOD_GREETING "hello"
+#endif
+
+static int __init hellomod_init(void)
+{
+	pr_info("hellomod: %s\n", HELLOMOD_GREETING);
+	return 0;
+}
+
+static void __exit hellomod_exit(void)
+{
+	pr_info("hellomod: goodbye\n");
+}
+
+module_init(hellomod_init);
+module_exit(hellomod_exit);
+MODULE_DESCRIPTION("forge's out-of-tree module fixture");
+MODULE_LICENSE("GPL");
