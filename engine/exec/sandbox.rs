@@ -23,6 +23,10 @@ use std::sync::OnceLock;
 /// Where the fixed view's directories live inside the namespace.
 pub const ROOT: &str = "/forge";
 
+/// A package step's own directory inside the namespace (under [`ROOT`]);
+/// its dependencies' `host/` trees are at `<STEP>/host`.
+pub const STEP: &str = "/forge/step";
+
 /// The user and group id a sandboxed command runs as.
 const ID: &str = "1000";
 
@@ -131,6 +135,26 @@ fn rewrite(s: &[u8], maps: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
 /// bwrap's arguments: the namespaces, the host's root entries at their
 /// real paths (so `/forge` exists only inside), then the maps.
 fn bwrap_args(maps: &[(PathBuf, PathBuf)]) -> Vec<OsString> {
+    let mut a = common_args().clone();
+    for (host, fixed) in maps {
+        a.extend([
+            "--bind".into(),
+            host.clone().into_os_string(),
+            fixed.clone().into_os_string(),
+        ]);
+    }
+    a
+}
+
+/// The arguments every sandboxed command shares, read from `/` once per
+/// process: the namespaces, and each root entry bound (a directory) or
+/// recreated (a symlink) at its real path.
+fn common_args() -> &'static Vec<OsString> {
+    static ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
+    ARGS.get_or_init(root_args)
+}
+
+fn root_args() -> Vec<OsString> {
     let mut a: Vec<OsString> = [
         "--die-with-parent",
         "--unshare-user",
@@ -174,13 +198,6 @@ fn bwrap_args(maps: &[(PathBuf, PathBuf)]) -> Vec<OsString> {
                 e.into_os_string(),
             ]);
         }
-    }
-    for (host, fixed) in maps {
-        a.extend([
-            "--bind".into(),
-            host.clone().into_os_string(),
-            fixed.clone().into_os_string(),
-        ]);
     }
     a
 }

@@ -41,12 +41,19 @@ pub struct Settings<'a> {
 /// every step that depends on it finds its dependencies' `host/` trees
 /// (in the sandbox; at real paths, tools that look for their data under
 /// their prefix do not find it).
-const HOST_PREFIX: &str = "/forge/step/host";
+fn host_prefix() -> String {
+    format!("{}/host", crate::exec::sandbox::STEP)
+}
 
 /// A host package's build environment: its dependencies' host trees for
 /// pkg-config and CMake, and the run path to their libraries.
-const HOST_ENV: &str = "export PKG_CONFIG_PATH=\"$HOST_DEPS_DIR/lib/pkgconfig:$HOST_DEPS_DIR/share/pkgconfig\" \
-     LDFLAGS=\"-L$HOST_DEPS_DIR/lib -Wl,-rpath,/forge/step/host/lib\" CPPFLAGS=\"-I$HOST_DEPS_DIR/include\"";
+fn host_env() -> String {
+    format!(
+        "export PKG_CONFIG_PATH=\"$HOST_DEPS_DIR/lib/pkgconfig:$HOST_DEPS_DIR/share/pkgconfig\" \
+         LDFLAGS=\"-L$HOST_DEPS_DIR/lib -Wl,-rpath,{}/lib\" CPPFLAGS=\"-I$HOST_DEPS_DIR/include\"",
+        host_prefix()
+    )
+}
 
 pub fn build(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
     if ctx.spec.env.host {
@@ -134,9 +141,10 @@ pub fn build(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
 }
 
 /// A host package: the build machine's compiler, installed under
-/// [`HOST_PREFIX`] into a scratch dir and moved into `host/`.
+/// [`host_prefix`] into a scratch dir and moved into `host/`.
 fn build_host(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
     let opts = s.conf_opts;
+    let (host_prefix, host_env) = (host_prefix(), host_env());
     let dest = "\"$BUILD_DIR/host-install\"";
     ctx.run(&format!("rm -rf {dest}"))?;
     match s.system {
@@ -145,35 +153,35 @@ fn build_host(ctx: &mut StepCtx, s: &Settings) -> Result<()> {
                 ctx.run("autoreconf -fi")?;
             }
             ctx.run(&format!(
-                "{HOST_ENV}; ./configure --prefix={HOST_PREFIX} {opts}"
+                "{host_env}; ./configure --prefix={host_prefix} {opts}"
             ))?;
             let make = s.make_opts;
-            ctx.run(&format!("{HOST_ENV}; make {make}"))?;
+            ctx.run(&format!("{host_env}; make {make}"))?;
             ctx.run(&format!("make {make} install DESTDIR={dest}"))?;
         }
         BuildSystem::CMake => {
             ctx.run(&format!(
-                "{HOST_ENV}; rm -rf {BUILD}; cmake -S . -B {BUILD} -G 'Unix Makefiles' \
-                 -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX={HOST_PREFIX} \
+                "{host_env}; rm -rf {BUILD}; cmake -S . -B {BUILD} -G 'Unix Makefiles' \
+                 -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX={host_prefix} \
                  -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH=\"$HOST_DEPS_DIR\" \
-                 -DCMAKE_INSTALL_RPATH={HOST_PREFIX}/lib {opts}"
+                 -DCMAKE_INSTALL_RPATH={host_prefix}/lib {opts}"
             ))?;
-            ctx.run(&format!("{HOST_ENV}; cmake --build {BUILD}"))?;
+            ctx.run(&format!("{host_env}; cmake --build {BUILD}"))?;
             ctx.run(&format!("DESTDIR={dest} cmake --install {BUILD}"))?;
         }
         BuildSystem::Meson => {
             ctx.run(&format!(
-                "{HOST_ENV}; rm -rf {BUILD}; meson setup {BUILD} --prefix={HOST_PREFIX} \
+                "{host_env}; rm -rf {BUILD}; meson setup {BUILD} --prefix={host_prefix} \
                  --libdir=lib --buildtype=release {opts}"
             ))?;
-            ctx.run(&format!("{HOST_ENV}; ninja -j1 -C {BUILD}"))?;
+            ctx.run(&format!("{host_env}; ninja -j1 -C {BUILD}"))?;
             ctx.run(&format!(
                 "DESTDIR={dest} meson install -C {BUILD} --no-rebuild --quiet"
             ))?;
         }
     }
     ctx.run(&format!(
-        "if [ -d {dest}{HOST_PREFIX} ]; then cp -a {dest}{HOST_PREFIX}/. \"$HOST_DIR/\"; fi"
+        "if [ -d {dest}{host_prefix} ]; then cp -a {dest}{host_prefix}/. \"$HOST_DIR/\"; fi"
     ))?;
     let host = ctx.dirs.out.join("host");
     remove_matching(&host, &|p| p.extension().is_some_and(|e| e == "la"))

@@ -99,7 +99,7 @@ impl Build<'_> {
         let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let root = std::path::Path::new(sandbox::ROOT);
         let mut sb = Sandbox::default()
-            .map(abs(&dirs.base), root.join("step"))
+            .map(abs(&dirs.base), sandbox::STEP)
             .map(abs(&self.dl_dir), root.join("dl"));
         for (i, tree) in self.project.trees.iter().enumerate() {
             sb = sb.map(abs(tree), root.join("tree").join(i.to_string()));
