@@ -25,6 +25,8 @@ use std::process::ExitCode;
     forge <pkg>-menuconfig           the package's own configurator (linux, uboot, busybox)\n  \
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
+    forge --pause-after <step>       build up to the step and stop (`forge` goes on)\n  \
+    forge shell <step> [-- CMD…]     a shell (or CMD) inside the root filesystem a step made\n  \
     forge run [--serial-only]        boot the images in qemu\n  \
     forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu\n  \
     forge cache stats|verify|gc [--max-size SIZE]   the cache's size and hit rates, check it, shrink it")]
@@ -65,6 +67,10 @@ struct Cli {
     /// default FORGE_CACHE_MAX_SIZE, else 20G).
     #[arg(long, value_name = "SIZE")]
     max_size: Option<String>,
+    /// Build up to this step and stop there (look inside with
+    /// `forge shell STEP`; a plain `forge` goes on from the cache).
+    #[arg(long, value_name = "STEP")]
+    pause_after: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -235,7 +241,23 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         Ok(())
     };
     match verb.as_deref() {
+        None if cli.pause_after.is_some() => {
+            let step = cli.pause_after.as_deref().unwrap_or_default();
+            request(Some(step), None)?;
+            eprintln!("paused after {step}: `forge shell {step}` looks inside, `forge` goes on");
+            Ok(())
+        }
         None => request(None, None),
+        Some("shell") => {
+            let req = BuildRequest {
+                jobs,
+                jobserver: jobserver.clone(),
+                target: None,
+                rebuild: None,
+                remember: None,
+            };
+            shell(&project, &paths, &output, &req, &args[1..])
+        }
         Some("savedefconfig") => {
             let written = session::savedefconfig(&project, &output, cli.out.as_deref())?;
             eprintln!("wrote {}", written.display());
@@ -333,6 +355,54 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
         }
         Some(pkg) => request(Some(pkg), None),
     }
+}
+
+/// `forge shell STEP [-- COMMAND…]`: build up to the step, then a shell
+/// (or the command) inside the root filesystem it made.
+fn shell(
+    project: &Project,
+    paths: &Paths,
+    output: &Path,
+    req: &BuildRequest,
+    args: &[String],
+) -> Result<()> {
+    let usage = || Error::Other("usage: forge shell <step> [-- <command>…]".into());
+    let step = args.first().ok_or_else(usage)?;
+    // clap takes a `--` before the command away; one left is skipped too.
+    let rest = match args.get(1).map(String::as_str) {
+        Some("--") => &args[2..],
+        _ => &args[1..],
+    };
+    let line = (!rest.is_empty()).then(|| rest.join(" "));
+    let req = BuildRequest {
+        target: Some(step),
+        ..req.clone()
+    };
+    let record = session::build(project, paths, &req)?;
+    let digest = record
+        .steps
+        .iter()
+        .find(|s| &s.name == step)
+        .and_then(|s| s.output.clone())
+        .ok_or_else(|| Error::Other(format!("{step} has no output to enter")))?;
+    let (values, _) = session::load_config(project, output)?;
+    let arch = values
+        .get("TARGET_ARCH")
+        .map(|v| v.as_text())
+        .unwrap_or_default();
+    let store = forge::store::Store::open(&paths.cache)?;
+    let inside = match &line {
+        Some(l) => forge::cli::shell::Inside::Command(l),
+        None => forge::cli::shell::Inside::Interactive,
+    };
+    let scratch = output.join("shell").join(step);
+    let code = forge::cli::shell::enter(&store, step, &digest, &arch, &scratch, inside)?;
+    if code != 0 {
+        return Err(Error::Other(format!(
+            "the shell in {step} exited with status {code}"
+        )));
+    }
+    Ok(())
 }
 
 /// Download the sources of `names` (steps that are not packages are skipped).

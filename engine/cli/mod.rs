@@ -1,10 +1,11 @@
 //! Verbs beside the build itself: `show-info`/`why`/`graph-depends`, the
-//! package configuration flows, `forge config`, the option TUI and
-//! `forge import` of Buildroot defconfigs.
+//! package configuration flows, `forge config`, the option TUI,
+//! `forge import` of Buildroot defconfigs and `forge shell`.
 
 pub mod br2import;
 pub mod configcmd;
 pub mod inspect;
 pub mod kconfigflow;
 pub mod menuconfig;
+pub mod shell;
 pub mod whyremote;

@@ -143,6 +143,7 @@ pub fn savedefconfig(project: &Project, output: &Path, dest: Option<&Path>) -> R
     Ok(dest)
 }
 
+#[derive(Clone)]
 pub struct BuildRequest<'a> {
     pub jobs: usize,
     pub jobserver: jobserver::Client,
