@@ -27,6 +27,7 @@ use std::process::ExitCode;
     forge why <pkg>                  what changed since the last build\n  \
     forge --pause-after <step>       build up to the step and stop (`forge` goes on)\n  \
     forge shell <step> [-- CMD…]     a shell (or CMD) inside the root filesystem a step made\n  \
+    forge legal-info [--all-sources]  licenses, sources and an SPDX SBOM in legal-info/\n  \
     forge run [--serial-only]        boot the images in qemu\n  \
     forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu\n  \
     forge cache stats|verify|gc [--max-size SIZE]   the cache's size and hit rates, check it, shrink it")]
@@ -71,6 +72,10 @@ struct Cli {
     /// `forge shell STEP`; a plain `forge` goes on from the cache).
     #[arg(long, value_name = "STEP")]
     pause_after: Option<String>,
+    /// `forge legal-info`: copy every package's source, not only those
+    /// under a copyleft license.
+    #[arg(long)]
+    all_sources: bool,
 }
 
 fn main() -> ExitCode {
@@ -310,6 +315,10 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
                 Ok(())
             })
         }
+        Some("legal-info") => session::with_build(&project, &paths, &jobserver, |b| {
+            eprintln!("{}", forge::cli::legalinfo::run(b, cli.all_sources)?);
+            Ok(())
+        }),
         Some("show-info") => session::with_build(&project, &paths, &jobserver, |b| {
             println!("{}", forge::cli::inspect::show_info(b)?);
             Ok(())

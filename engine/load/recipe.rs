@@ -24,6 +24,11 @@ pub struct Recipe {
     pub description: String,
     #[serde(default)]
     pub license: Vec<String>,
+    /// The source's license texts (paths in the unpacked source) with
+    /// their sha256, like Buildroot's `.hash` lines for license files:
+    /// `forge legal-info` collects them and refuses one whose text changed.
+    #[serde(default)]
+    pub license_files: BTreeMap<String, String>,
     #[serde(default)]
     pub source: Source,
     /// Leading path components dropped when extracting (default: 1 for

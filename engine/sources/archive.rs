@@ -7,6 +7,7 @@
 //! and only moved into place when the whole archive was accepted. The
 //! entry-by-entry safety rules live in [`unpack`].
 
+pub mod members;
 #[cfg(test)]
 mod tests;
 mod unpack;
@@ -323,6 +324,21 @@ fn extract_deb(
     strip: usize,
 ) -> Result<ExtractReport, ArchiveError> {
     let parent = root.parent().unwrap_or(Path::new("."));
+    let scratch = deb_data(exec, archive, parent)?;
+    let file = File::open(scratch.path()).map_err(|e| ArchiveError::Open {
+        path: scratch.path().to_path_buf(),
+        source: e,
+    })?;
+    unpack::unpack(BufReader::new(file), root, archive, strip)
+}
+
+/// A `.deb`'s data as a plain tar in a scratch file in `parent`, written by
+/// `dpkg-deb --fsys-tarfile` through `exec`.
+fn deb_data(
+    exec: &dyn Executor,
+    archive: &Path,
+    parent: &Path,
+) -> Result<tempfile::NamedTempFile, ArchiveError> {
     let scratch = tempfile::Builder::new()
         .prefix(".deb-data-")
         .tempfile_in(parent)
@@ -352,11 +368,7 @@ fn extract_deb(
             stderr: String::from_utf8_lossy(&done.stderr).trim().to_string(),
         });
     }
-    let file = File::open(&tar).map_err(|e| ArchiveError::Open {
-        path: tar.clone(),
-        source: e,
-    })?;
-    unpack::unpack(BufReader::new(file), root, archive, strip)
+    Ok(scratch)
 }
 
 /// Move the fully extracted temporary tree into `dest`.
