@@ -20,3 +20,4 @@ pub mod runtime;
 pub mod sources;
 pub mod spec;
 pub mod store;
+pub mod utc;

@@ -59,13 +59,7 @@ fn wait_for_sleepy(t: &Tree, build: &mut Child) {
 }
 
 fn finish(child: Child) -> (bool, String) {
-    let out = child.wait_with_output().expect("wait");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::status_and_text(child.wait_with_output().expect("wait"))
 }
 
 #[test]

@@ -24,17 +24,13 @@ fn validate(sbom: &Path) -> (bool, String) {
         "{} is missing: run scripts/setup",
         tool.display()
     );
-    let out = Command::new(&tool)
-        .arg("-i")
-        .arg(sbom)
-        .output()
-        .expect("pyspdxtools");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::status_and_text(
+        Command::new(&tool)
+            .arg("-i")
+            .arg(sbom)
+            .output()
+            .expect("pyspdxtools"),
+    )
 }
 
 #[test]

@@ -357,7 +357,7 @@ fn sbom(board: &str, shipped: &[Shipped], epoch: i64) -> serde_json::Value {
     for p in shipped {
         hasher.update(format!("{} {} {:?}\n", p.name, p.version, p.sha256).as_bytes());
     }
-    let created = utc(epoch);
+    let created = crate::utc::Utc::of(epoch).iso8601();
     let packages: Vec<serde_json::Value> = shipped
         .iter()
         .map(|p| {
@@ -416,28 +416,6 @@ fn sbom(board: &str, shipped: &[Shipped], epoch: i64) -> serde_json::Value {
     })
 }
 
-/// `epoch` (seconds since 1970) as `YYYY-MM-DDThh:mm:ssZ`.
-fn utc(epoch: i64) -> String {
-    let (days, secs) = (epoch.div_euclid(86_400), epoch.rem_euclid(86_400));
-    // The civil date of a day count, with March-based years (so the leap
-    // day ends a year) in 400-year eras.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -448,13 +426,6 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_utc_dates() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(1_704_067_200), "2024-01-01T00:00:00Z");
-        assert_eq!(utc(951_782_400 + 3_661), "2000-02-29T01:01:01Z");
-    }
 
     #[test]
     fn copyleft_licenses_carry_their_sources() {

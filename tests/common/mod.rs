@@ -231,6 +231,16 @@ pub fn unpack_cpio(image: &Path, dest: &Path) {
     assert!(status.success());
 }
 
+/// Whether a finished process succeeded, and its stdout then stderr.
+pub fn status_and_text(out: Output) -> (bool, String) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 /// Run `script` with `sh -c` in `dir`, with sbin on PATH (mke2fs, debugfs,
 /// sfdisk live there); insists it succeeds and returns stdout + stderr.
 pub fn sh_in(dir: &Path, script: &str) -> String {
