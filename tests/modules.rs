@@ -124,7 +124,7 @@ fn out_of_tree_module_loads_rebuilds_and_compiles_on_the_target() {
     }
 
     // 3. A module option: the module and what holds it, not the kernel.
-    t.ok(&["config", "set", "HELLOMOD_GREETING=hello again"]);
+    t.ok(&["config", "set", "HELLOMOD_MESSAGE=hello again"]);
     t.ok(&[]);
     assert_eq!(
         built(&t),
@@ -134,7 +134,7 @@ fn out_of_tree_module_loads_rebuilds_and_compiles_on_the_target() {
     // 4. A kernel configuration change rebuilds the kernel, the module and
     // the headers; the packages before them come from the cache; the new
     // module loads in the new kernel.
-    t.ok(&["config", "set", "HELLOMOD_GREETING=hello from forge"]);
+    t.ok(&["config", "set", "HELLOMOD_MESSAGE=hello from forge"]);
     let original = String::from_utf8(t.read(FRAGMENT)).expect("utf8");
     t.write(
         FRAGMENT,

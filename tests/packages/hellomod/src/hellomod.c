@@ -3,13 +3,13 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
-#ifndef HELLOMOD_GREETING
-#define HELLOMOD_GREETING "hello"
+#ifndef HELLOMOD_MESSAGE
+#define HELLOMOD_MESSAGE "hello"
 #endif
 
 static int __init hellomod_init(void)
 {
-	pr_info("hellomod: %s\n", HELLOMOD_GREETING);
+	pr_info("hellomod: %s\n", HELLOMOD_MESSAGE);
 	return 0;
 }
 
