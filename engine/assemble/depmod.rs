@@ -38,6 +38,8 @@ pub fn run(ctx: &StepContext, tree: &mut BTreeMap<String, Entry>) -> Result<()> 
     }
     let store = ctx.store;
     let base = ctx.dirs.base.join("depmod");
+    let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
+    let depmod = find_tool(Path::new("/lib/modules"), "depmod", "kmod").map_err(image_err)?;
     for release in releases {
         crate::exec::remove_tree(&base)?;
         let prefix = format!("{MODULES}{release}");
@@ -52,8 +54,6 @@ pub fn run(ctx: &StepContext, tree: &mut BTreeMap<String, Entry>) -> Result<()> 
         };
         store.materialize(&part, &prefix, &folder)?;
         let shown = Path::new("/lib/modules").join(&release);
-        let image_err = |e: crate::image::tool::ImageError| Error::Other(e.to_string());
-        let depmod = find_tool(&shown, "depmod", "kmod").map_err(image_err)?;
         let cmd = tool_cmd(&depmod).arg("-b").arg(&base).arg(&release);
         run_tool(ctx.exec, &shown, "depmod", "kmod", cmd).map_err(image_err)?;
         let mut written = Vec::new();

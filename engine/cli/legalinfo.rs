@@ -71,27 +71,21 @@ pub fn run(b: &Build, all_sources: bool) -> Result<String> {
             continue;
         };
         let loaded = &b.project.recipes[name];
-        let fetched = if loaded.recipe.license_files.is_empty()
-            && !(all_sources || loaded.recipe.license.iter().any(|l| copyleft(l)))
-        {
+        let ships_source = (all_sources || loaded.recipe.license.iter().any(|l| copyleft(l)))
+            && redistributable(spec);
+        let source = if loaded.recipe.license_files.is_empty() && !ships_source {
             None
         } else {
-            crate::sources::source::fetch_with(&b.executor, spec, &b.dl_dir)?
+            source_of(b, spec)?
         };
         let unit = format!("{}-{}", spec.name, spec.version);
-        let texts = license_texts(b, spec, fetched.as_deref())?;
+        let texts = license_texts(b, spec, source.as_deref())?;
         for (file, bytes) in &texts {
             write(&dir.join("licenses").join(&unit).join(file), bytes)?;
         }
-        if (all_sources || loaded.recipe.license.iter().any(|l| copyleft(l)))
-            && redistributable(spec)
-        {
-            copied += copy_sources(
-                b,
-                spec,
-                fetched.as_deref(),
-                &dir.join("sources").join(&unit),
-            )?;
+        if let (true, Some(source)) = (ships_source, &source) {
+            copy_sources(b, spec, source, &dir.join("sources").join(&unit))?;
+            copied += 1;
         }
         let depends = step
             .deps
@@ -130,7 +124,7 @@ pub fn run(b: &Build, all_sources: bool) -> Result<String> {
 fn license_texts(
     b: &Build,
     spec: &PackageSpec,
-    fetched: Option<&Path>,
+    source: Option<&Path>,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
     let loaded = &b.project.recipes[&spec.name];
     let wanted = &loaded.recipe.license_files;
@@ -138,7 +132,7 @@ fn license_texts(
         return Ok(BTreeMap::new());
     }
     let names: Vec<String> = wanted.keys().cloned().collect();
-    let mut found = match fetched {
+    let mut found = match source {
         Some(tree) if tree.is_dir() => names
             .iter()
             .filter_map(|n| fs::read(tree.join(n)).ok().map(|b| (n.clone(), b)))
@@ -173,18 +167,19 @@ fn license_texts(
     Ok(found)
 }
 
-/// Copy the package's source (archive, tree or, without one, its recipe
-/// folder) and its patches into `dest`; returns 1 when something was copied.
-fn copy_sources(
-    b: &Build,
-    spec: &PackageSpec,
-    fetched: Option<&Path>,
-    dest: &Path,
-) -> Result<usize> {
-    let source: PathBuf = match fetched {
-        Some(p) => p.to_path_buf(),
-        None => spec.package_dir.path.clone(),
-    };
+/// Where the package's source lies on this machine: its archive or tree
+/// (fetched into the download dir if needed), an override's tree, or, for
+/// a recipe without a source, its folder.
+fn source_of(b: &Build, spec: &PackageSpec) -> Result<Option<PathBuf>> {
+    Ok(match &spec.source {
+        SourceId::Override { dir } => Some(dir.path.clone()),
+        SourceId::None => Some(spec.package_dir.path.clone()),
+        _ => crate::sources::source::fetch_with(&b.executor, spec, &b.dl_dir)?,
+    })
+}
+
+/// Copy the package's source (archive or tree) and its patches into `dest`.
+fn copy_sources(b: &Build, spec: &PackageSpec, source: &Path, dest: &Path) -> Result<()> {
     fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
     let name = source
         .file_name()
@@ -192,9 +187,9 @@ fn copy_sources(
         .unwrap_or_default();
     if source.is_dir() {
         let cp = crate::exec::Cmd::new("cp").inherit_env();
-        crate::sources::source::copy_tree_as(&b.executor, cp, &source, &dest.join(&name))?;
+        crate::sources::source::copy_tree_as(&b.executor, cp, source, &dest.join(&name))?;
     } else {
-        fs::copy(&source, dest.join(&name)).map_err(|e| Error::io(&source, e))?;
+        fs::copy(source, dest.join(&name)).map_err(|e| Error::io(source, e))?;
     }
     for patch in &spec.patches {
         let file = patch
@@ -204,7 +199,7 @@ fn copy_sources(
             .unwrap_or_default();
         fs::copy(&patch.path, dest.join(file)).map_err(|e| Error::io(&patch.path, e))?;
     }
-    Ok(1)
+    Ok(())
 }
 
 fn describe(
