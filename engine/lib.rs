@@ -7,6 +7,7 @@
 
 pub mod assemble;
 pub mod cli;
+pub mod debian;
 pub mod error;
 pub mod exec;
 pub mod image;

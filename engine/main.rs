@@ -28,6 +28,7 @@ use std::process::ExitCode;
     forge --pause-after <step>       build up to the step and stop (`forge` goes on)\n  \
     forge shell <step> [-- CMD…]     a shell (or CMD) inside the root filesystem a step made\n  \
     forge legal-info [--all-sources]  licenses, sources and an SPDX SBOM in legal-info/\n  \
+    forge debian-lock                resolve the Debian packages again and rewrite DEBIAN_LOCK\n  \
     forge run [--serial-only]        boot the images in qemu\n  \
     forge test [TEST…]               run the board's runtime tests (QEMU_TESTS) in qemu\n  \
     forge cache stats|verify|gc [--max-size SIZE]   the cache's size and hit rates, check it, shrink it")]
@@ -314,6 +315,13 @@ fn run(cli: Cli, inherited: Option<jobserver::Client>) -> Result<()> {
                 print!("{}", forge::cli::inspect::why(b, step, &output)?);
                 Ok(())
             })
+        }
+        Some("debian-lock") => {
+            match forge::run::debianlock::refresh(&project, &paths, true)? {
+                Some(done) => eprintln!("{done}"),
+                None => eprintln!("the lock already answers the board"),
+            }
+            Ok(())
         }
         Some("legal-info") => session::with_build(&project, &paths, &jobserver, |b| {
             eprintln!("{}", forge::cli::legalinfo::run(b, cli.all_sources)?);

@@ -14,13 +14,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-const MODULES: &str = "target/lib/modules/";
+/// Where `/lib/modules` is in the tree: through a merged-/usr base's
+/// `/lib -> usr/lib`, `target/usr/lib/modules/`.
+fn modules_prefix(tree: &BTreeMap<String, Entry>) -> String {
+    let link_at = |p: &str| match tree.get(p).map(|e| &e.kind) {
+        Some(EntryKind::Symlink { target }) => Some(target.clone()),
+        _ => None,
+    };
+    crate::assemble::images::through_links("target/lib/modules/x", &link_at)
+        .trim_end_matches('x')
+        .to_string()
+}
 
 /// The releases under `/lib/modules` with at least one module file.
 fn releases(tree: &BTreeMap<String, Entry>) -> BTreeSet<String> {
+    let modules = modules_prefix(tree);
     tree.iter()
         .filter(|(_, e)| matches!(e.kind, EntryKind::File { .. }))
-        .filter_map(|(p, _)| p.strip_prefix(MODULES))
+        .filter_map(|(p, _)| p.strip_prefix(modules.as_str()))
         .filter(|rest| {
             let name = rest.rsplit('/').next().unwrap_or_default();
             name.ends_with(".ko") || name.contains(".ko.")
@@ -42,7 +53,7 @@ pub fn run(ctx: &StepContext, tree: &mut BTreeMap<String, Entry>) -> Result<()> 
     let depmod = find_tool(Path::new("/lib/modules"), "depmod", "kmod").map_err(image_err)?;
     for release in releases {
         crate::exec::remove_tree(&base)?;
-        let prefix = format!("{MODULES}{release}");
+        let prefix = format!("{}{release}", modules_prefix(tree));
         let folder = base.join("lib/modules").join(&release);
         fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
         let part = Manifest {

@@ -6,7 +6,7 @@
 //! ownership, modes and device nodes taken from metadata (users tables,
 //! device tables), never from the build user.
 
-use crate::assemble::rootfs::USERS_META;
+use crate::assemble::rootfs::{OWNERS_META, USERS_META};
 use crate::error::{Error, Result};
 use crate::exec::StepContext;
 use crate::image::cpio::{Compression, write_compressed_cpio};
@@ -18,10 +18,53 @@ use crate::store::{ContentStore, Entry, EntryKind, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// `path` with every directory on the way that is a symlink in the tree
+/// (`link_at` answers with its target) replaced by where it points, the
+/// way a file installed through it would land: on a merged-/usr system
+/// (`/lib -> usr/lib`) `target/lib/modules/…` is `target/usr/lib/modules/…`.
+/// The last component is left as it is; links leaving the tree stop at
+/// its root.
+pub fn through_links(path: &str, link_at: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut parts: Vec<String> = path.split('/').map(str::to_string).collect();
+    let mut i = 1;
+    let mut hops = 0;
+    while i + 1 < parts.len() {
+        let prefix = parts[..=i].join("/");
+        match link_at(&prefix) {
+            Some(target) if hops < 40 => {
+                hops += 1;
+                let mut new: Vec<String> = if target.starts_with('/') {
+                    vec![parts[0].clone()]
+                } else {
+                    parts[..i].to_vec()
+                };
+                for c in target.split('/') {
+                    match c {
+                        "" | "." => {}
+                        ".." => {
+                            if new.len() > 1 {
+                                new.pop();
+                            }
+                        }
+                        c => new.push(c.to_string()),
+                    }
+                }
+                new.extend(parts.drain(i + 1..));
+                parts = new;
+                i = 1;
+            }
+            _ => i += 1,
+        }
+    }
+    parts.join("/")
+}
+
 /// Merge the `target/` parts of `parts` (step name, output digest), later
 /// ones over earlier ones, into entries by path. A path two packages install
 /// with different content is an error naming both, unless one `replaces`
-/// the other (`replaces(a, b)`: a's files win over b's).
+/// the other (`replaces(a, b)`: a's files win over b's). A later part's
+/// paths go through the directory symlinks the tree already has (a
+/// kernel's `/lib/modules` lands in a Debian base's `/usr/lib/modules`).
 pub fn merge(
     store: &dyn ContentStore,
     parts: &[(String, String)],
@@ -30,11 +73,26 @@ pub fn merge(
     let mut merged: BTreeMap<String, (Entry, String)> = BTreeMap::new();
     for (name, digest) in parts {
         let manifest = store.get_manifest(digest)?;
-        for e in manifest
+        for mut e in manifest
             .entries
             .into_iter()
             .filter(|e| e.path == "target" || e.path.starts_with("target/"))
         {
+            let link_at = |p: &str| match merged.get(p) {
+                Some((
+                    Entry {
+                        kind: EntryKind::Symlink { target },
+                        ..
+                    },
+                    _,
+                )) => Some(target.clone()),
+                _ => None,
+            };
+            e.path = through_links(&e.path, &link_at);
+            // A directory where the tree has a link to one: the link stays.
+            if matches!(e.kind, EntryKind::Dir { .. }) && link_at(&e.path).is_some() {
+                continue;
+            }
             match merged.get(&e.path) {
                 Some((prev, _)) if prev.kind == e.kind => {}
                 Some((prev, _))
@@ -89,15 +147,24 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
         return Ok(store.put_tree(&dirs.out)?.0);
     }
     let mut list = image_entries(store, &manifest)?;
-    // Home directories from the users tables, then the device tables.
-    if let Some(Entry {
-        kind: EntryKind::File { digest, .. },
-        ..
-    }) = manifest.entries.iter().find(|e| e.path == USERS_META)
-    {
+    // The packages' owners (a Debian base's, from dpkg), the home
+    // directories from the users tables, then the device tables.
+    for meta in [OWNERS_META, USERS_META] {
+        let Some(Entry {
+            kind: EntryKind::File { digest, .. },
+            ..
+        }) = manifest.entries.iter().find(|e| e.path == meta)
+        else {
+            continue;
+        };
         let text = String::from_utf8_lossy(&store.read_blob(digest)?).into_owned();
-        let parsed = crate::assemble::devtable::parse_device_table(Path::new(USERS_META), &text)
+        let mut parsed = crate::assemble::devtable::parse_device_table(Path::new(meta), &text)
             .map_err(|e| Error::Other(e.to_string()))?;
+        if meta == OWNERS_META {
+            // What a later package, an overlay or a script removed or
+            // turned into something else keeps no owner.
+            parsed.retain(|d| owned_path_present(&list, d));
+        }
         crate::assemble::devtable::apply_device_table(&mut list, &parsed)
             .map_err(|e| Error::Other(e.to_string()))?;
     }
@@ -176,6 +243,23 @@ pub fn image_step(spec: &ImageSpec, rootfs: &str, ctx: &StepContext) -> Result<S
     Ok(digest)
 }
 
+/// Whether a line of the packages' owners table still has its entry: a
+/// file or directory of that kind at its path (device nodes and fifos
+/// are created by the line).
+fn owned_path_present(list: &[ImageEntry], d: &crate::assemble::devtable::DevTableEntry) -> bool {
+    use crate::assemble::devtable::DevTableKind as K;
+    let wants_dir = match d.kind {
+        K::File => false,
+        K::Dir | K::Recursive => true,
+        _ => return true,
+    };
+    list.iter().any(|e| {
+        e.path == d.path
+            && matches!(e.kind, ImageKind::Dir) == wants_dir
+            && !matches!(e.kind, ImageKind::Symlink { .. })
+    })
+}
+
 /// The merged tree as image entries, all owned by root.
 fn image_entries(store: &dyn ContentStore, manifest: &Manifest) -> Result<Vec<ImageEntry>> {
     manifest
@@ -201,4 +285,33 @@ fn image_entries(store: &dyn ContentStore, manifest: &Manifest) -> Result<Vec<Im
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::through_links;
+
+    #[test]
+    fn paths_go_through_directory_links() {
+        let links = |p: &str| match p {
+            "target/lib" => Some("usr/lib".to_string()),
+            "target/usr/lib/firmware" => Some("/opt/fw".to_string()),
+            "target/loop" => Some("loop".to_string()),
+            "target/up" => Some("../../..".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            through_links("target/lib/modules/6.1/x.ko", &links),
+            "target/usr/lib/modules/6.1/x.ko"
+        );
+        assert_eq!(
+            through_links("target/lib/firmware/a.bin", &links),
+            "target/opt/fw/a.bin"
+        );
+        // The last component itself is not followed.
+        assert_eq!(through_links("target/lib", &links), "target/lib");
+        // A loop ends; a link leaving the tree stops at its root.
+        assert_eq!(through_links("target/loop/a", &links), "target/loop/a");
+        assert_eq!(through_links("target/up/etc/x", &links), "target/etc/x");
+    }
 }

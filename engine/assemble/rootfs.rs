@@ -23,6 +23,10 @@ use std::path::Path;
 /// The generated home-directory table in the `rootfs` step's output.
 pub const USERS_META: &str = "meta/users.table";
 
+/// The packages' owners tables (a Debian base's, read from dpkg's
+/// archive), carried into the `rootfs` step's output under the same name.
+pub use crate::debian::tree::OWNERS_META;
+
 /// Run the `rootfs` step over the packages' outputs `parts` (step name,
 /// output digest) in dependency order.
 pub fn rootfs_step(
@@ -37,6 +41,7 @@ pub fn rootfs_step(
             .any(|p| p.step == later && p.replaces.iter().any(|r| r == earlier))
     };
     let mut tree = crate::assemble::images::merge(store, parts, &replaces)?;
+    let owners = owners_tables(store, parts)?;
     for dir in &spec.overlays {
         overlay(store, &mut tree, &dir.path)?;
     }
@@ -44,6 +49,9 @@ pub fn rootfs_step(
     let homes = accounts(spec, store, &mut tree)?;
     if !homes.is_empty() {
         put_file(store, &mut tree, USERS_META, homes.as_bytes(), 0o644)?;
+    }
+    if !owners.is_empty() {
+        put_file(store, &mut tree, OWNERS_META, owners.as_bytes(), 0o644)?;
     }
     let before = Manifest {
         entries: tree.into_values().collect(),
@@ -81,6 +89,23 @@ pub fn rootfs_step(
         }
     }
     store.put_manifest(&after)
+}
+
+/// The owners tables of the parts, in merge order, as one text.
+fn owners_tables(store: &dyn ContentStore, parts: &[(String, String)]) -> Result<String> {
+    let mut text = String::new();
+    for (_, digest) in parts {
+        let manifest = store.get_manifest(digest)?;
+        if let Some(EntryKind::File { digest, .. }) = manifest
+            .entries
+            .iter()
+            .find(|e| e.path == OWNERS_META)
+            .map(|e| &e.kind)
+        {
+            text.push_str(&String::from_utf8_lossy(&store.read_blob(digest)?));
+        }
+    }
+    Ok(text)
 }
 
 /// Lay the directory `dir` over the tree: its entries replace what is at
@@ -195,27 +220,23 @@ fn accounts(
             .set_root_password(root_password)
             .map_err(users_err)?;
     }
-    put_file(
-        store,
-        tree,
-        "target/etc/passwd",
-        accounts.passwd_text().as_bytes(),
-        0o644,
-    )?;
-    put_file(
-        store,
-        tree,
-        "target/etc/group",
-        accounts.group_text().as_bytes(),
-        0o644,
-    )?;
-    put_file(
-        store,
-        tree,
-        "target/etc/shadow",
-        accounts.shadow_text().as_bytes(),
-        0o600,
-    )?;
+    // Each file keeps the mode the base gave it (Debian's shadow is 640,
+    // group shadow, by its owners table).
+    let mode_of = |tree: &BTreeMap<String, Entry>, path: &str, default: u32| match tree
+        .get(path)
+        .map(|e| &e.kind)
+    {
+        Some(EntryKind::File { mode, .. }) => *mode,
+        _ => default,
+    };
+    for (path, text, default) in [
+        ("target/etc/passwd", accounts.passwd_text(), 0o644),
+        ("target/etc/group", accounts.group_text(), 0o644),
+        ("target/etc/shadow", accounts.shadow_text(), 0o600),
+    ] {
+        let mode = mode_of(tree, path, default);
+        put_file(store, tree, path, text.as_bytes(), mode)?;
+    }
     let mut table = String::from("# home directories from the users tables\n");
     for e in home_entries(&accounts, &[]) {
         table.push_str(&format!(

@@ -39,7 +39,7 @@ pub fn enter(
              assembled one"
         )));
     }
-    emulation_ready(target_arch)?;
+    crate::exec::emulation::ready(target_arch)?;
     crate::exec::remove_tree(scratch)?;
     std::fs::create_dir_all(scratch).map_err(|e| Error::io(scratch, e))?;
     let result = store
@@ -83,56 +83,4 @@ fn run_inside(root: &Path, inside: Inside) -> Result<i32> {
         ))
     })?;
     Ok(status.code().unwrap_or(128))
-}
-
-/// The qemu-user name of a target architecture, when it is not the build
-/// machine's own.
-fn foreign(target_arch: &str) -> Option<&'static str> {
-    let qemu = match target_arch {
-        "arm" => "arm",
-        "aarch64" => "aarch64",
-        "x86_64" => "x86_64",
-        _ => return None,
-    };
-    (target_arch != std::env::consts::ARCH).then_some(qemu)
-}
-
-/// A foreign target's programs run only when binfmt_misc hands them to
-/// qemu-user; say what to do when it would not.
-fn emulation_ready(target_arch: &str) -> Result<()> {
-    let Some(qemu) = foreign(target_arch) else {
-        return Ok(());
-    };
-    let entry = Path::new("/proc/sys/fs/binfmt_misc").join(format!("qemu-{qemu}"));
-    match std::fs::read_to_string(&entry) {
-        Ok(text) if text.lines().next() == Some("enabled") => Ok(()),
-        Ok(_) => Err(Error::Other(format!(
-            "{} is disabled: enable it with `echo 1 > {}` as root",
-            entry.display(),
-            entry.display()
-        ))),
-        Err(_) => Err(Error::Other(format!(
-            "the target's {target_arch} programs need qemu-user registered in binfmt_misc \
-             ({} is missing): run scripts/setup-binfmt as root (it mounts binfmt_misc and \
-             registers qemu-{qemu} from the qemu-user package)",
-            entry.display()
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_another_architecture_needs_emulation() {
-        assert_eq!(foreign(std::env::consts::ARCH), None);
-        let other = if std::env::consts::ARCH == "aarch64" {
-            "arm"
-        } else {
-            "aarch64"
-        };
-        assert!(foreign(other).is_some());
-        assert_eq!(foreign("riscv64"), None);
-    }
 }

@@ -6,6 +6,7 @@
 //! layer over one.
 
 pub mod command;
+pub mod emulation;
 pub mod local;
 pub mod sandbox;
 

@@ -58,6 +58,10 @@ pub struct Recipe {
     /// the accounts the package needs.
     #[serde(default)]
     pub users_table: Option<String>,
+    /// Debian packages this one needs in a Debian root filesystem
+    /// (`DEBIAN_ROOTFS`): added to the board's `DEBIAN_PACKAGES`.
+    #[serde(default)]
+    pub debian_packages: Vec<String>,
     pub kind: Kind,
 }
 

@@ -4,6 +4,7 @@
 //! name, and image settings that cannot work reported before anything runs.
 
 mod assembly;
+pub mod debian;
 pub mod imageopts;
 mod package;
 mod resolve;
@@ -28,6 +29,9 @@ pub enum StepKind {
     /// `depends`): into `host/`, with the host compiler, keyed without the
     /// target.
     HostPackage(String),
+    /// A Debian system made by mmdebstrap from the lock (`DEBIAN_ROOTFS`):
+    /// the base the packages are merged over.
+    DebianRootfs,
     /// Merge the selected packages' `target/` trees into the root filesystem.
     Rootfs,
     /// Write the root filesystem as a filesystem image.
@@ -271,9 +275,18 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         });
     }
     // Host packages install nothing into the target.
-    let packages: Vec<usize> = (0..steps.len())
+    let mut packages: Vec<usize> = (0..steps.len())
         .filter(|i| matches!(steps[*i].kind, StepKind::Package(_)))
         .collect();
+    // A Debian system is the base every package is merged over.
+    if enabled("DEBIAN_ROOTFS") {
+        packages.insert(0, steps.len());
+        steps.push(Step {
+            name: "debian-rootfs".into(),
+            kind: StepKind::DebianRootfs,
+            deps: Vec::new(),
+        });
+    }
     if !packages.is_empty() {
         let rootfs = steps.len();
         steps.push(Step {

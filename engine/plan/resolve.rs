@@ -42,6 +42,7 @@ impl Resolver<'_> {
                     StepKind::HostPackage(recipe) => StepSpec::Package(Box::new(
                         self.host_package(&self.project.recipes[recipe])?,
                     )),
+                    StepKind::DebianRootfs => StepSpec::Debian(Box::new(self.debian(plan)?)),
                     StepKind::Rootfs => StepSpec::Rootfs(self.rootfs(plan, &s.deps)?),
                     StepKind::RootfsImage(format) => StepSpec::Image(self.image(plan, *format)?),
                     StepKind::DiskImage => StepSpec::Disk(self.disk()?),

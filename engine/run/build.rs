@@ -313,6 +313,7 @@ impl Work for Build<'_> {
         use crate::assemble::{diskimage, hooks, images, rootfs};
         let digest = match &self.specs[step] {
             StepSpec::Package(spec) => self.run_package(step, spec, ctx)?,
+            StepSpec::Debian(spec) => crate::debian::step::debian_step(spec, &self.dl_dir, &ctx)?,
             StepSpec::Rootfs(spec) => {
                 rootfs::rootfs_step(spec, &self.parts(step, dep_outputs), &ctx)?
             }

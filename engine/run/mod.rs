@@ -4,6 +4,7 @@
 //! where an option was set (`origin`) and the delivery of `images/`.
 
 pub mod build;
+pub mod debianlock;
 pub mod deliver;
 pub mod lock;
 pub mod noop;

@@ -236,6 +236,9 @@ pub fn build(project: &Project, paths: &Paths, req: &BuildRequest) -> Result<Rec
     let started = Instant::now();
     let _lock = crate::run::lock::OutputLock::acquire(&paths.output)?;
     noop::forget(&paths.output)?;
+    if let Some(done) = crate::run::debianlock::refresh(project, paths, false)? {
+        eprintln!("forge: {done}");
+    }
     let max_size = crate::store::lifecycle::max_size_from_env().map_err(Error::Other)?;
     let record = with_build(project, paths, &req.jobserver, |build| {
         run_build(build, paths, req, started)

@@ -12,6 +12,7 @@
 //! stages.
 
 mod assembly;
+pub mod debian;
 mod package;
 #[cfg(test)]
 mod tests;
@@ -62,6 +63,7 @@ impl Serialize for FileInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StepSpec {
     Package(Box<PackageSpec>),
+    Debian(Box<debian::DebianSpec>),
     Rootfs(RootfsSpec),
     Image(ImageSpec),
     Disk(DiskSpec),
@@ -73,6 +75,7 @@ impl StepSpec {
     pub fn procedure(&self) -> String {
         match self {
             StepSpec::Package(_) => "package".into(),
+            StepSpec::Debian(_) => "debian-rootfs".into(),
             StepSpec::Rootfs(_) => "rootfs".into(),
             StepSpec::Image(i) => format!("rootfs-{}", i.format_name()),
             StepSpec::Disk(_) => "disk-image".into(),

@@ -181,6 +181,29 @@ fn samples() -> Vec<StepSpec> {
             },
             SourceId::None,
         ),
+        StepSpec::Debian(Box::new(debian::DebianSpec {
+            request: debian::Request {
+                suite: "bookworm".into(),
+                architecture: "armhf".into(),
+                variant: "minbase".into(),
+                components: vec!["main".into()],
+                include: vec!["sudo".into()],
+            },
+            lock_file: file("debian.lock"),
+            lock: debian::Lock::default(),
+            customize: vec![
+                debian::Customize {
+                    place: debian::Place::Target,
+                    script: file("inside.sh"),
+                },
+                debian::Customize {
+                    place: debian::Place::Host,
+                    script: file("outside.sh"),
+                },
+            ],
+            files: Some(file("files")),
+            source_date_epoch: 1,
+        })),
         StepSpec::Rootfs(RootfsSpec {
             packages: vec![PackagePart {
                 step: "hello".into(),
@@ -236,7 +259,9 @@ fn changed(leaf: &J) -> Vec<J> {
     match leaf {
         J::String(s) => {
             let mut out = vec![J::String(format!("{s}x"))];
-            for variant in ["None", "Gzip", "Xz", "Zstd", "Ext2", "Ext3", "Ext4", "Tar"] {
+            for variant in [
+                "None", "Gzip", "Xz", "Zstd", "Ext2", "Ext3", "Ext4", "Tar", "Target", "Host",
+            ] {
                 if variant != s {
                     out.push(J::String(variant.into()));
                 }
