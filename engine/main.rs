@@ -396,6 +396,23 @@ fn shell(
         ..req.clone()
     };
     let record = session::build(project, paths, &req)?;
+    // A package step: a shell in its build environment.
+    if project.recipes.contains_key(step.as_str()) || step.starts_with("host-") {
+        let outputs: std::collections::BTreeMap<String, String> = record
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.output.clone()?)))
+            .collect();
+        let code = session::with_build(project, paths, &req.jobserver, |b| {
+            b.package_shell(step, &outputs, line.as_deref())
+        })?;
+        if code != 0 {
+            return Err(Error::Other(format!(
+                "the shell in {step} exited with status {code}"
+            )));
+        }
+        return Ok(());
+    }
     let digest = record
         .steps
         .iter()

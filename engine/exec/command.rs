@@ -24,6 +24,8 @@ pub enum Stdin {
     Null,
     /// These bytes, then end of file.
     Bytes(Vec<u8>),
+    /// forge's own stdin (an interactive shell: `forge shell`).
+    Terminal,
 }
 
 /// Where stdout or stderr goes.
@@ -38,6 +40,8 @@ pub enum Sink {
     Append(PathBuf),
     /// Written to this file, replacing it (an output of the command).
     File(PathBuf),
+    /// forge's own stdout or stderr (an interactive shell: `forge shell`).
+    Terminal,
 }
 
 /// One process to run. The environment is complete: the executor starts

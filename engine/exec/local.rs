@@ -41,6 +41,7 @@ fn open_sink(sink: &Sink) -> Result<Stdio, ExecError> {
     let (path, append): (&Path, bool) = match sink {
         Sink::Null => return Ok(Stdio::null()),
         Sink::Capture => return Ok(Stdio::piped()),
+        Sink::Terminal => return Ok(Stdio::inherit()),
         Sink::Append(p) => (p, true),
         Sink::File(p) => (p, false),
     };
@@ -73,6 +74,7 @@ impl Executor for LocalExecutor {
         c.stdin(match cmd.stdin {
             Stdin::Null => Stdio::null(),
             Stdin::Bytes(_) => Stdio::piped(),
+            Stdin::Terminal => Stdio::inherit(),
         });
         c.stdout(open_sink(&cmd.stdout)?);
         c.stderr(open_sink(&cmd.stderr)?);

@@ -275,11 +275,17 @@ pub fn plan(project: &Project, values: &BTreeMap<String, Value>) -> Result<Plan>
         });
     }
     // Host packages install nothing into the target.
+    let debian = enabled("DEBIAN_ROOTFS");
     let mut packages: Vec<usize> = (0..steps.len())
-        .filter(|i| matches!(steps[*i].kind, StepKind::Package(_)))
+        .filter(|i| match &steps[*i].kind {
+            // A Debian base brings its own C library: the external
+            // toolchain's target libraries stay in the sysroot.
+            StepKind::Package(name) => !(debian && is_toolchain(project, name)),
+            _ => false,
+        })
         .collect();
     // A Debian system is the base every package is merged over.
-    if enabled("DEBIAN_ROOTFS") {
+    if debian {
         packages.insert(0, steps.len());
         steps.push(Step {
             name: "debian-rootfs".into(),

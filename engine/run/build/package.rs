@@ -6,10 +6,11 @@
 use super::Build;
 use crate::error::{Error, Result};
 use crate::exec::sandbox::{self, Sandbox};
-use crate::exec::{Runner, StepContext, StepDirs, base_env};
+use crate::exec::{Executor as _, Runner, StepContext, StepDirs, base_env};
 use crate::kinds::{self, StepCtx};
 use crate::sources::source;
 use crate::spec::{PackageSpec, StepSpec};
+use crate::store::ContentStore as _;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -91,6 +92,73 @@ impl Build<'_> {
         kinds::build(&mut kind)?;
         let (digest, _) = store.put_tree(&dirs.out)?;
         Ok(digest)
+    }
+
+    /// `forge shell <package>`: a shell (or one command line) in the
+    /// package step's own environment — its variables, sysroot, host tools
+    /// and sandbox — in a fresh copy of its prepared source under
+    /// `shell/<package>` (never the kept work tree, whose content the next
+    /// build trusts), removed afterwards. `outputs` holds every step's
+    /// output by name (the build just made them). Returns the exit code.
+    pub fn package_shell(
+        &self,
+        name: &str,
+        outputs: &std::collections::BTreeMap<String, String>,
+        line: Option<&str>,
+    ) -> Result<i32> {
+        let step = self
+            .plan
+            .index(name)
+            .ok_or_else(|| Error::Other(format!("{name} is not a step of this configuration")))?;
+        let StepSpec::Package(spec) = &self.specs[step] else {
+            return Err(Error::Other(format!(
+                "internal: {name} is not a package step"
+            )));
+        };
+        let dirs = StepDirs::new(&self.output.join("shell"), name);
+        crate::exec::remove_tree(&dirs.base)?;
+        dirs.fresh_out()?;
+        let store = self.store;
+        let mut deps: Vec<String> = Vec::new();
+        for d in self.plan.closure(step).into_iter().filter(|d| *d != step) {
+            let dep = &self.plan.steps[d].name;
+            deps.push(outputs.get(dep).cloned().ok_or_else(|| {
+                Error::Other(format!("internal: {dep} has no output for the shell"))
+            })?);
+        }
+        let sysroot = dirs.base.join("sysroot");
+        for out in &deps {
+            store.materialize(&store.get_manifest(out)?, "staging", &sysroot)?;
+        }
+        let host = dirs.base.join("host");
+        crate::exec::host_tree(store, &deps, &host)?;
+        let mut env = step_env(spec, &dirs);
+        crate::exec::prepend_host_path(&mut env, &host);
+        let log = self.output.join("logs").join(format!("{name}-shell.log"));
+        let mut runner = Runner::with_executor(name, &log, env.clone(), &self.executor)?;
+        let sandbox = self.step_sandbox(&dirs);
+        runner.sandbox = Some(sandbox.clone());
+        source::prepare(spec, &self.dl_dir, &dirs.src, false, &mut runner)?;
+        drop(runner);
+        let cmd = match line {
+            Some(l) => crate::exec::Cmd::new("sh").args(["-c", l]),
+            None => crate::exec::Cmd::new("sh").arg("-i"),
+        };
+        let cmd = crate::exec::Cmd {
+            sandbox: Some(sandbox),
+            ..cmd.envs(env).env("PS1", format!("[forge shell {name}] $ "))
+        }
+        .cwd(&dirs.src)
+        .stdin(crate::exec::Stdin::Terminal)
+        .stdout(crate::exec::Sink::Terminal)
+        .stderr(crate::exec::Sink::Terminal);
+        let done = self.executor.run(&cmd).map_err(|e| Error::CannotStart {
+            step: name.to_string(),
+            what: "sh".into(),
+            reason: e.into_io(),
+        });
+        crate::exec::remove_tree(&dirs.base)?;
+        Ok(done?.status.code().unwrap_or(128))
     }
 
     /// The fixed view a package step's commands get (when namespaces can
