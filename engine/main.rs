@@ -26,7 +26,7 @@ use std::process::ExitCode;
     forge <pkg>-update-defconfig     save it back (top fragment, or the config file)\n  \
     forge why <pkg>                  what changed since the last build\n  \
     forge --pause-after <step>       build up to the step and stop (`forge` goes on)\n  \
-    forge shell <step> [-- CMD…]     a shell (or CMD) inside the root filesystem a step made\n  \
+    forge shell <step> [-- CMD…]     a shell (or CMD) inside the root filesystem a step made,\n                                     or in a package's build environment\n  \
     forge legal-info [--all-sources]  licenses, sources and an SPDX SBOM in legal-info/\n  \
     forge debian-lock                resolve the Debian packages again and rewrite DEBIAN_LOCK\n  \
     forge run [--serial-only]        boot the images in qemu\n  \

@@ -123,6 +123,8 @@ fn debian_userland_on_forges_kernel() {
     assert!(cached.contains(&"debian-rootfs".to_string()), "{out}");
     assert!(steps_with(&record, "built").is_empty(), "{out}");
     assert_eq!(t.read("output/offline/images/sdcard.img"), sdcard);
+    // The board's own output dir is the current one again.
+    std::fs::remove_dir_all(t.root.join("output/offline")).expect("remove output/offline");
 
     // 5. A kernel option rebuilds the kernel and the images, never the
     // Debian step.

@@ -3,6 +3,7 @@
 //! shell rootfs -- COMMAND` runs the command inside the armhf root
 //! filesystem through qemu-user (as root of a user namespace), and what it
 //! changes reaches neither the cache, the step's output nor the images.
+//! `forge shell <package>` opens its build environment instead.
 //!
 //! A board without a kernel (toolchain, skeleton, BusyBox), so it is quick.
 //! Needs qemu-arm registered in binfmt_misc (`scripts/setup` does it).
@@ -71,8 +72,22 @@ fn pause_after_a_step_then_a_shell_in_the_root_filesystem_changes_nothing() {
     // is refused with the step to use.
     let err = t.fails(&["shell", "rootfs", "--", "exit 3"]);
     assert!(err.contains("exited with status 3"), "{err}");
-    let err = t.fails(&["shell", "toolchain-external", "--", "true"]);
+    let err = t.fails(&["shell", "rootfs-cpio", "--", "true"]);
     assert!(err.contains("`forge shell rootfs`"), "{err}");
+
+    // A package step: a shell in its build environment (its variables and
+    // sandbox) over a fresh copy of its source, removed afterwards.
+    let out = t.ok(&[
+        "shell",
+        "skeleton",
+        "--",
+        "pwd; echo \"$TARGET_DIR\"; test -f \"$PKG_DIR/skeleton.ron\" && echo recipe; touch \"$TARGET_DIR/leak\"",
+    ]);
+    assert!(out.contains("/src\n"), "{out}");
+    assert!(out.contains("/out/target\nrecipe\n"), "{out}");
+    assert!(!t.root.join("output").join(BOARD).join("shell").exists());
+    let out = t.ok(&[]);
+    assert!(out.contains("nothing to do"), "{out}");
     let err = t.fails(&["shell", "nosuch"]);
     assert!(err.contains("nosuch is not a step"), "{err}");
 }

@@ -63,17 +63,11 @@ impl Apt {
         ]);
         // apt drops to its sandbox user, who cannot write into a folder of
         // ours; as root it is told not to.
-        if is_root() {
+        if super::mmdebstrap::is_root() {
             cmd = cmd.args(["-o", "APT::Sandbox::User=root"]);
         }
         cmd
     }
-}
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false)
 }
 
 /// Run an apt tool; on failure, the last lines of its stderr.
@@ -225,6 +219,10 @@ pub fn flat_repo(exec: &dyn Executor, debs: &[PathBuf], repo: &Path, suite: &str
         if fs::hard_link(deb, &dest).is_err() {
             fs::copy(deb, &dest).map_err(|e| Error::io(&dest, e))?;
         }
+        // Readable by mmdebstrap's subordinate ids in unshare mode.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dest, fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(&dest, e))?;
         let done = exec
             .run(
                 &Cmd::new("dpkg-deb")

@@ -6,6 +6,9 @@
 //! `unshare` mode (a user namespace; needs `newuidmap` and subordinate ids).
 //! The customization scripts run as customize hooks in both runs, so what
 //! they install is resolved into the lock and then installed from it.
+//! Hooks run as a subordinate id in unshare mode, so every file crosses
+//! between the build user's folders and the tree through mmdebstrap's own
+//! `upload`, `sync-in`, `download` and `sync-out`.
 
 use crate::error::{Error, Result};
 use crate::exec::{Cmd, Executor};
@@ -88,59 +91,72 @@ fn base(request: &Request, include: &[String]) -> Cmd {
     cmd
 }
 
-/// The customize hooks running the board's scripts, in order. `files`
-/// is bound read-only at [`FILES_INSIDE`] for scripts inside the target.
-fn customize_hooks(scripts: &[Customize], files: Option<&Path>, epoch: i64) -> Vec<String> {
-    let files_env = files
-        .map(|f| format!("FORGE_FILES={} ", sh_quote(&f.display().to_string())))
-        .unwrap_or_default();
-    let mut hooks = Vec::new();
-    for c in scripts {
-        let script = sh_quote(&c.script.path.display().to_string());
-        match c.place {
-            Place::Host => hooks.push(format!(
-                "{files_env}SOURCE_DATE_EPOCH={epoch} {script} \"$1\""
-            )),
-            Place::Target => {
-                let mut h = String::from("set -e; ");
-                if let Some(f) = files {
-                    h.push_str(&format!(
-                        "mkdir -p \"$1{FILES_INSIDE}\"; mount -o ro,bind {} \"$1{FILES_INSIDE}\"; ",
-                        sh_quote(&f.display().to_string())
-                    ));
-                }
-                h.push_str(&format!(
-                    "cp {script} \"$1/run/forge-customize\"; chmod 755 \"$1/run/forge-customize\"; \
-                     rc=0; chroot \"$1\" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-                     HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH={epoch} \
-                     FORGE_FILES={FILES_INSIDE} /run/forge-customize || rc=$?; \
-                     rm -f \"$1/run/forge-customize\"; "
-                ));
-                if files.is_some() {
-                    h.push_str(&format!(
-                        "umount \"$1{FILES_INSIDE}\"; rmdir \"$1{FILES_INSIDE}\"; "
-                    ));
-                }
-                h.push_str("exit $rc");
-                hooks.push(h);
-            }
-        }
-    }
-    hooks
+fn hook(cmd: Cmd, h: &str) -> Cmd {
+    cmd.arg(format!("--customize-hook={h}"))
 }
 
-/// The hook writing what dpkg installed (`ii` packages: name, version,
-/// architecture, tab-separated) into `out`.
-fn installed_hook(out: &Path) -> String {
-    format!(
-        "dpkg-query --admindir=\"$1/var/lib/dpkg\" -W -f='${{db:Status-Abbrev}}\\t${{Package}}\\t${{Version}}\\t${{Architecture}}\\n' > {}",
-        sh_quote(&out.display().to_string())
-    )
+fn quoted(p: &Path) -> String {
+    sh_quote(&p.display().to_string())
+}
+
+/// The customize hooks running the board's scripts, in order. In unshare
+/// mode hooks run as a subordinate id that may not read or write the
+/// build user's files, so everything crosses with mmdebstrap's own
+/// `upload`, `sync-in` and `download`, which run as the build user:
+/// `files` is copied to [`FILES_INSIDE`] (and removed after), each script
+/// is uploaded into the tree and run from there — inside with `chroot`,
+/// outside with the tree's path as `$1` — then removed.
+fn with_scripts(mut cmd: Cmd, scripts: &[Customize], files: Option<&Path>, epoch: i64) -> Cmd {
+    if scripts.is_empty() {
+        return cmd;
+    }
+    if let Some(f) = files {
+        cmd = hook(cmd, &format!("mkdir -p \"$1{FILES_INSIDE}\""));
+        cmd = hook(cmd, &format!("sync-in {} {FILES_INSIDE}", quoted(f)));
+    }
+    for (i, c) in scripts.iter().enumerate() {
+        let inside = format!("/run/forge-customize-{i}");
+        cmd = hook(cmd, &format!("upload {} {inside}", quoted(&c.script.path)));
+        let run = match c.place {
+            Place::Target => format!(
+                "chroot \"$1\" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+                 HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH={epoch} \
+                 FORGE_FILES={FILES_INSIDE} {inside}"
+            ),
+            Place::Host => format!(
+                "SOURCE_DATE_EPOCH={epoch} FORGE_FILES=\"$1{FILES_INSIDE}\" \"$1{inside}\" \"$1\""
+            ),
+        };
+        cmd = hook(
+            cmd,
+            &format!(
+                "chmod 755 \"$1{inside}\"; rc=0; {run} || rc=$?; rm -f \"$1{inside}\"; exit $rc"
+            ),
+        );
+    }
+    if files.is_some() {
+        cmd = hook(cmd, &format!("rm -rf \"$1{FILES_INSIDE}\""));
+    }
+    cmd
+}
+
+/// The hooks writing what dpkg installed (`ii` packages: status, name,
+/// version, architecture, tab-separated) to `out` outside.
+fn with_installed(cmd: Cmd, out: &Path) -> Cmd {
+    let list = "/run/forge-installed.txt";
+    let cmd = hook(
+        cmd,
+        &format!(
+            "dpkg-query --admindir=\"$1/var/lib/dpkg\" -W -f='${{db:Status-Abbrev}}\\t${{Package}}\\t${{Version}}\\t${{Architecture}}\\n' > \"$1{list}\""
+        ),
+    );
+    let cmd = hook(cmd, &format!("download {list} {}", quoted(out)));
+    hook(cmd, &format!("rm -f \"$1{list}\""))
 }
 
 /// The resolving run: network through `sources`; into `work` it writes
 /// `installed.txt`, `extended_states` (apt's automatic marks) and
-/// `debs/` (every package's `.deb`).
+/// `debs/` (every package's `.deb`). Nothing else is kept.
 pub fn resolve_cmd(
     request: &Request,
     sources: &[String],
@@ -149,25 +165,25 @@ pub fn resolve_cmd(
     epoch: i64,
     work: &Path,
 ) -> Cmd {
-    let mut cmd = base(request, &request.include).arg("--skip=essential/unlink");
-    for h in customize_hooks(scripts, files, epoch) {
-        cmd = cmd.arg(format!("--customize-hook={h}"));
-    }
-    let debs = work.join("debs");
-    let states = work.join("extended_states");
-    cmd.arg(format!(
-        "--customize-hook={}",
-        installed_hook(&work.join("installed.txt"))
-    ))
-    .arg(format!(
-        "--customize-hook=if [ -e \"$1/var/lib/apt/extended_states\" ]; then cp \"$1/var/lib/apt/extended_states\" {}; else : > {}; fi",
-        sh_quote(&states.display().to_string()),
-        sh_quote(&states.display().to_string())
-    ))
-    .arg(format!(
-        "--customize-hook=sync-out /var/cache/apt/archives {}",
-        debs.display()
-    ))
+    let cmd = base(request, &request.include).arg("--skip=essential/unlink");
+    let cmd = with_scripts(cmd, scripts, files, epoch);
+    let cmd = with_installed(cmd, &work.join("installed.txt"));
+    let states = "/var/lib/apt/extended_states";
+    let cmd = hook(cmd, &format!("touch \"$1{states}\""));
+    let cmd = hook(
+        cmd,
+        &format!(
+            "download {states} {}",
+            quoted(&work.join("extended_states"))
+        ),
+    );
+    hook(
+        cmd,
+        &format!(
+            "sync-out /var/cache/apt/archives {}",
+            quoted(&work.join("debs"))
+        ),
+    )
     .arg(&request.suite)
     .arg("/dev/null")
     .args(sources)
@@ -175,9 +191,10 @@ pub fn resolve_cmd(
 
 /// The offline run from the flat repository `repo`: every locked package
 /// named (`names`), the packages apt had installed automatically marked
-/// so again (`auto`), the lock's sources written as the target's
-/// `/etc/apt/sources.list`, the build machine's hostname and resolver
-/// configuration left out. Writes `tarball` and `installed.txt` in `work`.
+/// so again (`auto`), the lock's sources (`sources_list`) written as the
+/// target's `/etc/apt/sources.list`, the build machine's hostname and
+/// resolver configuration left out. Writes `tarball` and `installed.txt`
+/// in `work`.
 #[allow(clippy::too_many_arguments)]
 pub fn build_cmd(
     request: &Request,
@@ -191,26 +208,24 @@ pub fn build_cmd(
     work: &Path,
     tarball: &Path,
 ) -> Cmd {
-    let mut cmd = base(request, names)
-        .arg("--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount")
-        .env("SOURCE_DATE_EPOCH", epoch.to_string());
+    let mut cmd =
+        base(request, names).arg("--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount");
     if !auto.is_empty() {
-        cmd = cmd.arg(format!(
-            "--customize-hook=chroot \"$1\" apt-mark auto {} > /dev/null",
-            auto.join(" ")
-        ));
+        cmd = hook(
+            cmd,
+            &format!("chroot \"$1\" apt-mark auto {} > /dev/null", auto.join(" ")),
+        );
     }
-    for h in customize_hooks(scripts, files, epoch) {
-        cmd = cmd.arg(format!("--customize-hook={h}"));
-    }
-    cmd.arg(format!(
-        "--customize-hook={}",
-        installed_hook(&work.join("installed.txt"))
-    ))
-    .arg(format!(
-        "--customize-hook=cp {} \"$1/etc/apt/sources.list\"; rm -f \"$1\"/etc/apt/sources.list.d/*.list \"$1/etc/resolv.conf\" \"$1/etc/hostname\"",
-        sh_quote(&sources_list.display().to_string())
-    ))
+    let cmd = with_scripts(cmd, scripts, files, epoch);
+    let cmd = with_installed(cmd, &work.join("installed.txt"));
+    let cmd = hook(
+        cmd,
+        &format!("upload {} /etc/apt/sources.list", quoted(sources_list)),
+    );
+    hook(
+        cmd,
+        "rm -f \"$1\"/etc/apt/sources.list.d/*.list \"$1/etc/resolv.conf\" \"$1/etc/hostname\"",
+    )
     .arg(&request.suite)
     .arg(tarball)
     .arg(format!("deb [trusted=yes] file://{} ./", repo.display()))

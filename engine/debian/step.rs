@@ -30,7 +30,24 @@ pub fn debian_step(spec: &DebianSpec, dl: &Path, ctx: &StepContext) -> Result<St
         &mut |line| runner.note(line),
     )?;
     drop(runner);
-    let repo = work.join("repo");
+    // In unshare mode apt reads the repository as a subordinate id: it
+    // must sit where anyone may read it, not in a private home.
+    let public = if mmdebstrap::is_root() {
+        None
+    } else {
+        let dir = tempfile::Builder::new()
+            .prefix("forge-debian-repo-")
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(dir.path(), e))?;
+        Some(dir)
+    };
+    let repo = match &public {
+        Some(dir) => dir.path().join("repo"),
+        None => work.join("repo"),
+    };
     debs::flat_repo(ctx.exec, &files, &repo, &spec.request.suite)?;
     let sources_list = work.join("sources.list");
     let text: String = lock.sources.iter().map(|s| format!("{s}\n")).collect();

@@ -158,6 +158,8 @@ impl Build<'_> {
             reason: e.into_io(),
         });
         crate::exec::remove_tree(&dirs.base)?;
+        // The folder of the scratch copies, when no other shell uses it.
+        let _ = std::fs::remove_dir(self.output.join("shell"));
         Ok(done?.status.code().unwrap_or(128))
     }
 
