@@ -116,8 +116,13 @@ fn debian_userland_on_forges_kernel() {
     assert!(out.contains("clean"), "{out}");
 
     // 4. Restored from the cache with no network: another output dir.
+    let started = std::time::Instant::now();
     let (ok, out) = forge_offline(&t, &["-O", "output/offline", DEFCONFIG]);
     assert!(ok, "{out}");
+    eprintln!(
+        "debian: restored from the cache without network {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let record = t.record("offline");
     let cached = steps_with(&record, "cached");
     assert!(cached.contains(&"debian-rootfs".to_string()), "{out}");

@@ -88,6 +88,9 @@ fn ubifs_crc(data: &[u8]) -> u32 {
     crc
 }
 
+/// UBIFS_PADDING_BYTE: fills a LEB's tail too short for a padding node.
+const PAD_BYTE: u8 = 0xce;
+
 fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
@@ -114,7 +117,11 @@ fn pin_ubifs(img: &mut [u8], leb_size: usize, uuid: &[u8; 16], mtime: u32) -> Re
         let mut off = 0usize;
         while off + 24 <= leb.len() {
             if le32(leb, off) != NODE_MAGIC {
-                if leb[off..].iter().all(|&b| b == 0xff) {
+                // Erased flash, or the pad bytes (0xce) mkfs.ubifs writes
+                // where less than a padding node is left of the LEB.
+                if leb[off..].iter().all(|&b| b == 0xff)
+                    || leb[off..].iter().all(|&b| b == PAD_BYTE)
+                {
                     break;
                 }
                 return Err(format!(
@@ -323,6 +330,22 @@ mod tests {
             sub_page_size: 2048,
             vid_hdr_offset: None,
         }
+    }
+
+    #[test]
+    fn pad_bytes_end_a_leb_and_other_bytes_are_refused() {
+        let leb = 256;
+        let mut img = vec![0u8; 4 * leb];
+        img[..4].copy_from_slice(&NODE_MAGIC.to_le_bytes());
+        img[16..20].copy_from_slice(&128u32.to_le_bytes());
+        img[20] = SB_NODE;
+        // No log, LPT or orphan LEBs: the main area starts at LEB 3, here
+        // all pad bytes, as mkfs.ubifs leaves a tail too short for a
+        // padding node.
+        img[3 * leb..].fill(PAD_BYTE);
+        pin_ubifs(&mut img.clone(), leb, &[7; 16], 1).unwrap();
+        img[3 * leb + 5] = 0;
+        assert!(pin_ubifs(&mut img, leb, &[7; 16], 1).is_err());
     }
 
     #[test]
