@@ -54,7 +54,10 @@ fn the_lock_must_answer_the_board_and_its_recipes() {
     assert!(why.contains("debian-rootfs"), "{why}");
 
     // Broken lines are named with their file and line.
-    t.write(LOCK, &lock("kmod less sudo", "package sudo 1.9 armhf nothex\n"));
+    t.write(
+        LOCK,
+        &lock("kmod less sudo", "package sudo 1.9 armhf nothex\n"),
+    );
     let err = t.fails(&["show-info"]);
     assert!(
         err.contains("debian.lock:9: `nothex` is not a sha256"),
@@ -62,12 +65,18 @@ fn the_lock_must_answer_the_board_and_its_recipes() {
     );
     t.write(LOCK, &lock("kmod less sudo", "frobnicate yes\n"));
     let err = t.fails(&["show-info"]);
-    assert!(err.contains("debian.lock:9: unknown line `frobnicate`"), "{err}");
+    assert!(
+        err.contains("debian.lock:9: unknown line `frobnicate`"),
+        "{err}"
+    );
 
     // No lock: the fix is named.
     std::fs::remove_file(t.root.join(LOCK)).expect("rm");
     let err = t.fails(&["show-info"]);
-    assert!(err.contains("does not exist") && err.contains("forge debian-lock"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("forge debian-lock"),
+        "{err}"
+    );
 
     // A customization script must say where it runs.
     t.write(LOCK, &lock("kmod less sudo", ""));
