@@ -69,34 +69,37 @@ pub fn unpack(archive: &Path, target: &Path) -> Result<String> {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let owned = uid != 0 || gid != 0 || mode & 0o7000 != 0;
+        // The tree on disk stays readable (and its folders enterable) by
+        // the build user, who is not root; a mode that is not, like
+        // `/etc/shadow-`'s 000, goes into the table, where it is exact.
+        let disk_mode = match kind {
+            tar::EntryType::Directory => mode | 0o500,
+            _ => mode | 0o400,
+        };
+        let owned = uid != 0 || gid != 0 || mode & 0o7000 != 0 || disk_mode != mode;
         use tar::EntryType as T;
         match kind {
             T::Directory => {
                 fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
-                dirs.insert(dest, mode);
+                dirs.insert(dest, disk_mode);
                 if owned {
                     let _ = writeln!(table, "{name} d {mode:o} {uid} {gid} - - - - -");
                 }
             }
-            T::Regular | T::Continuous => {
-                let mut out = fs::File::create(&dest).map_err(|e| Error::io(&dest, e))?;
-                std::io::copy(&mut entry, &mut out).map_err(|e| Error::io(&dest, e))?;
-                set_mode(&dest, mode)?;
-                if owned {
-                    let _ = writeln!(table, "{name} f {mode:o} {uid} {gid} - - - - -");
+            T::Regular | T::Continuous | T::Link => {
+                if kind == T::Link {
+                    let to = entry.link_name().map_err(bad)?.ok_or_else(|| {
+                        Error::Other(format!("hard link {name} without a target"))
+                    })?;
+                    let from = inside(&to)?.map(|r| target.join(r)).ok_or_else(|| {
+                        Error::Other(format!("hard link {name} to the tree's root"))
+                    })?;
+                    fs::copy(&from, &dest).map_err(|e| Error::io(&from, e))?;
+                } else {
+                    let mut out = fs::File::create(&dest).map_err(|e| Error::io(&dest, e))?;
+                    std::io::copy(&mut entry, &mut out).map_err(|e| Error::io(&dest, e))?;
                 }
-            }
-            T::Link => {
-                let to = entry
-                    .link_name()
-                    .map_err(bad)?
-                    .ok_or_else(|| Error::Other(format!("hard link {name} without a target")))?;
-                let from = inside(&to)?
-                    .map(|r| target.join(r))
-                    .ok_or_else(|| Error::Other(format!("hard link {name} to the tree's root")))?;
-                fs::copy(&from, &dest).map_err(|e| Error::io(&from, e))?;
-                set_mode(&dest, mode)?;
+                set_mode(&dest, disk_mode)?;
                 if owned {
                     let _ = writeln!(table, "{name} f {mode:o} {uid} {gid} - - - - -");
                 }
@@ -175,6 +178,9 @@ mod tests {
         h.set_link_name("./usr/bin/sudo").unwrap();
         h.set_cksum();
         b.append(&h, std::io::empty()).unwrap();
+        let mut h = header(T::Regular, "./etc/shadow-", 0o000, 0, 0);
+        h.set_cksum();
+        b.append(&h, std::io::empty()).unwrap();
         let mut h = header(T::Char, "./dev/null", 0o666, 0, 0);
         h.set_device_major(1).unwrap();
         h.set_device_minor(3).unwrap();
@@ -201,6 +207,10 @@ mod tests {
         assert_eq!(mode & 0o7777, 0o4755);
         assert_eq!(fs::read(target.join("usr/bin/sudoedit")).unwrap(), b"sudo");
         assert!(!target.join("dev/null").exists());
+        // Readable on disk, exact in the table.
+        assert!(table.contains("/etc/shadow- f 0 0 0 - - - - -\n"), "{table}");
+        let mode = fs::metadata(target.join("etc/shadow-")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o400);
         // The table parses as a device table.
         crate::assemble::devtable::parse_device_table(Path::new(OWNERS_META), &table).unwrap();
     }

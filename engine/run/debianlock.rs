@@ -9,7 +9,7 @@
 use crate::debian::resolve::{Resolution, resolve};
 use crate::error::{Error, Result};
 use crate::plan::{self, debian};
-use crate::run::session::{Paths, board_name, load_config};
+use crate::run::session::{Paths, board_of, load_config};
 use crate::spec::FileInput;
 use crate::spec::debian::Customize;
 use std::fs;
@@ -67,14 +67,7 @@ pub fn refresh(
     let files = Some(value("DEBIAN_CUSTOMIZE_FILES"))
         .filter(|f| !f.trim().is_empty())
         .map(|f| project.resolve(f.trim()));
-    let board = match &defconfig {
-        Some(d) => board_name(d),
-        None => paths
-            .output
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    };
+    let board = board_of(defconfig.as_deref(), &paths.output);
     let why = problem.unwrap_or_else(|| "asked to refresh it".into());
     eprintln!(
         "forge: resolving the Debian packages of {board} with mmdebstrap ({why}); log: {}",

@@ -36,6 +36,18 @@ pub fn board_name(defconfig: &Path) -> String {
     file.strip_suffix("_defconfig").unwrap_or(&file).to_string()
 }
 
+/// The board an output dir builds: its defconfig's name, else the output
+/// dir's.
+pub fn board_of(defconfig: Option<&Path>, output: &Path) -> String {
+    match defconfig {
+        Some(d) => board_name(d),
+        None => output
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 /// The default cache dir: `$FORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/forge`,
 /// else `~/.cache/forge`.
 pub fn default_cache_dir() -> PathBuf {
@@ -176,14 +188,7 @@ pub fn with_build<T>(
     let stats =
         StatCache::load(&store.root().join("stat-cache.json")).watching(project.watch.clone());
     let overrides = load_overrides(project, &paths.output)?;
-    let board = match &defconfig {
-        Some(d) => board_name(d),
-        None => paths
-            .output
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    };
+    let board = board_of(defconfig.as_deref(), &paths.output);
     let remote = paths
         .remote
         .as_ref()
