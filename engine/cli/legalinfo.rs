@@ -5,23 +5,37 @@
 //! texts a recipe names in `license_files`, each checked against the sha256
 //! the recipe gives: a changed license text is an error to review),
 //! `sources/<pkg>-<version>/` (the source and patches of every package
-//! under a copyleft license, or of all with `--all-sources`) and
+//! under a copyleft license, or of all with `--all-sources`), `README` and
 //! `sbom.spdx.json`, an SPDX 2.3 document of the packages and their
-//! dependencies. Host packages are not shipped and not listed.
+//! dependencies. Host packages are not shipped and not listed. A Debian
+//! root filesystem's packages are listed from its lock (`debian`), their
+//! licenses read from their `.deb`s' DEP-5 copyright files (`dep5`,
+//! `spdx`); a `PyPI` source's distributions from its requirements lock,
+//! their licenses read from their wheels' metadata (`pypi`); the manifest
+//! and README are `report`'s, the SBOM `sbom`'s.
+
+mod debian;
+mod dep5;
+mod pypi;
+mod report;
+mod sbom;
+mod spdx;
 
 use crate::error::{Error, Result};
 use crate::plan::StepKind;
 use crate::run::build::Build;
 use crate::spec::{KindSpec, PackageSpec, SourceId, StepSpec};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// One shipped package, as the manifest and the SBOM list it.
 struct Shipped {
+    /// Its SPDX element id.
+    id: String,
     name: String,
     version: String,
+    /// SPDX expressions, all of which apply; none: unknown (NOASSERTION).
     licenses: Vec<String>,
     license_files: Vec<String>,
     /// Where the source is fetched from (a URL, `git+URL@commit`), if anywhere.
@@ -30,7 +44,23 @@ struct Shipped {
     source: String,
     sha256: Option<String>,
     origin: String,
+    /// The SPDX element ids of the packages it depends on.
     depends: Vec<String>,
+    /// Its package URL (a Debian package's).
+    purl: Option<String>,
+    /// The file `sha256` is of when that is the package itself (a `.deb`).
+    file_name: Option<String>,
+    /// SPDX's supplier (`Organization: Debian`).
+    supplier: Option<String>,
+}
+
+/// A license outside SPDX's list (`LicenseRef-…`) with its text, for the
+/// SBOM's extracted licensing information.
+struct Extracted {
+    id: String,
+    name: String,
+    text: String,
+    comment: String,
 }
 
 /// Licenses whose terms ask for the source to go with the binaries.
@@ -66,6 +96,7 @@ pub fn run(b: &Build, all_sources: bool) -> Result<String> {
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut shipped = Vec::new();
     let mut copied = 0;
+    let (mut python, mut python_notes, mut python_refs) = (Vec::new(), Vec::new(), Vec::new());
     for (i, step) in b.plan.steps.iter().enumerate() {
         let (StepKind::Package(name), StepSpec::Package(spec)) = (&step.kind, &b.specs[i]) else {
             continue;
@@ -87,37 +118,102 @@ pub fn run(b: &Build, all_sources: bool) -> Result<String> {
             copy_sources(b, spec, source, &dir.join("sources").join(&unit))?;
             copied += 1;
         }
-        let depends = step
+        let mut depends: Vec<String> = step
             .deps
             .iter()
             .filter(|d| matches!(b.plan.steps[**d].kind, StepKind::Package(_)))
-            .map(|d| b.plan.steps[*d].name.clone())
+            .map(|d| sbom::element_id("Package", &b.plan.steps[*d].name))
             .collect();
+        if let SourceId::PyPI { requirements } = &spec.source {
+            depends.extend(pypi::element_ids(&requirements.path));
+            let shown = requirements
+                .path
+                .strip_prefix(&b.project.root)
+                .unwrap_or(&requirements.path);
+            let listing = pypi::list(
+                &b.executor,
+                &spec.name,
+                (&requirements.path, &shown.display().to_string()),
+                &b.dl_dir.join(&spec.name),
+            )?;
+            python.extend(listing.distributions);
+            python_notes.extend(listing.notes);
+            python_refs.extend(listing.extracted);
+        }
         shipped.push(describe(b, spec, &loaded.recipe.license, &texts, depends)?);
     }
-    write(&dir.join("manifest.csv"), manifest(&shipped).as_bytes())?;
+    let recipes = shipped.len();
+    let distributions = python.len();
+    shipped.extend(python);
+    let debian_spec = b.specs.iter().find_map(|s| match s {
+        StepSpec::Debian(d) => Some(d.as_ref()),
+        _ => None,
+    });
+    let (mut notes, mut extracted, mut part) = (Vec::new(), Vec::new(), None);
+    if let Some(spec) = debian_spec {
+        let listing = debian::list(b, spec)?;
+        for (unit, bytes) in &listing.copyrights {
+            write(
+                &dir.join("licenses/debian").join(unit).join("copyright"),
+                bytes,
+            )?;
+        }
+        part = Some(report::DebianPart {
+            lock: listing.lock,
+            packages: listing.packages.len(),
+        });
+        shipped.extend(listing.packages);
+        notes = listing.notes;
+        extracted = listing.extracted;
+    }
+    notes.extend(python_notes);
+    for r in python_refs {
+        if !extracted.iter().any(|e: &Extracted| e.id == r.id) {
+            extracted.push(r);
+        }
+    }
+    write(
+        &dir.join("manifest.csv"),
+        report::manifest(&shipped).as_bytes(),
+    )?;
     let board = b
         .output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    write(
+        &dir.join("README"),
+        report::readme(&board, part.as_ref(), &notes).as_bytes(),
+    )?;
     let epoch = b
         .specs
         .iter()
         .find_map(|s| match s {
             StepSpec::Package(p) => Some(p.env.source_date_epoch),
+            StepSpec::Debian(d) => Some(d.source_date_epoch),
             _ => None,
         })
         .unwrap_or(0);
-    let sbom = sbom(&board, &shipped, epoch);
+    let sbom = sbom::document(&board, &shipped, &extracted, epoch);
     let text = serde_json::to_string_pretty(&sbom).map_err(|e| Error::Other(e.to_string()))?;
     write(&dir.join("sbom.spdx.json"), text.as_bytes())?;
-    Ok(format!(
-        "wrote {}: {} packages, {} with their sources",
-        dir.display(),
-        shipped.len(),
-        copied
-    ))
+    let mut summary = format!(
+        "wrote {}: {recipes} packages, {copied} with their sources",
+        dir.display()
+    );
+    if distributions > 0 {
+        summary.push_str(&format!(", {distributions} Python distributions"));
+    }
+    if let Some(part) = &part {
+        summary.push_str(&format!(
+            ", and {} Debian packages of {}",
+            part.packages, part.lock
+        ));
+    }
+    for n in &notes {
+        summary.push_str(&format!("\nnote: {n}"));
+    }
+    Ok(summary)
 }
 
 /// The license files the recipe names, read from its source and checked.
@@ -271,6 +367,15 @@ fn describe(
             None,
             "local tree (override)".to_string(),
         ),
+        SourceId::PyPI { requirements } => (
+            None,
+            shown(&requirements.path),
+            Some(
+                crate::sources::fetch::sha256_file(&requirements.path)
+                    .map_err(|e| Error::Other(e.to_string()))?,
+            ),
+            "PyPI distributions pinned by this requirements lock".to_string(),
+        ),
         SourceId::None if matches!(spec.kind, KindSpec::ExternalToolchain { .. }) => (
             None,
             String::new(),
@@ -286,6 +391,7 @@ fn describe(
         ),
     };
     Ok(Shipped {
+        id: sbom::element_id("Package", &spec.name),
         name: spec.name.clone(),
         version: spec.version.clone(),
         licenses: licenses.to_vec(),
@@ -295,119 +401,9 @@ fn describe(
         sha256,
         origin,
         depends,
-    })
-}
-
-/// `manifest.csv`, one package a line.
-fn manifest(shipped: &[Shipped]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut text = String::from(
-        "PACKAGE,VERSION,LICENSE,LICENSE FILES,SOURCE,SOURCE SHA256,SOURCE SITE,ORIGIN\n",
-    );
-    for p in shipped {
-        let cells = [
-            p.name.clone(),
-            p.version.clone(),
-            p.licenses.join(" AND "),
-            p.license_files.join(" "),
-            p.source.clone(),
-            p.sha256.clone().unwrap_or_default(),
-            p.download.clone().unwrap_or_default(),
-            p.origin.clone(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
-        text.push_str(&line.join(","));
-        text.push('\n');
-    }
-    text
-}
-
-/// An SPDX element id for a package name (letters, digits, `.` and `-`).
-fn spdx_id(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("SPDXRef-Package-{clean}")
-}
-
-/// The SPDX 2.3 document: every package with its declared licenses, where
-/// its source comes from and its sha256, described by the document, and
-/// the dependencies between them. Its time is SOURCE_DATE_EPOCH's, so the
-/// same configuration gives the same document.
-fn sbom(board: &str, shipped: &[Shipped], epoch: i64) -> serde_json::Value {
-    let mut hasher = blake3::Hasher::new();
-    for p in shipped {
-        hasher.update(format!("{} {} {:?}\n", p.name, p.version, p.sha256).as_bytes());
-    }
-    let created = crate::utc::Utc::of(epoch).iso8601();
-    let packages: Vec<serde_json::Value> = shipped
-        .iter()
-        .map(|p| {
-            let mut v = json!({
-                "SPDXID": spdx_id(&p.name),
-                "name": p.name,
-                "versionInfo": p.version,
-                "downloadLocation": p.download.clone().unwrap_or_else(|| "NOASSERTION".into()),
-                "filesAnalyzed": false,
-                "licenseConcluded": "NOASSERTION",
-                "licenseDeclared": if p.licenses.is_empty() {
-                    "NOASSERTION".to_string()
-                } else {
-                    p.licenses.join(" AND ")
-                },
-                "copyrightText": "NOASSERTION",
-                "sourceInfo": format!("{}: {}", p.origin, p.source),
-            });
-            if let Some(sha) = &p.sha256 {
-                v["checksums"] = json!([{ "algorithm": "SHA256", "checksumValue": sha }]);
-            }
-            v
-        })
-        .collect();
-    let mut relationships: Vec<serde_json::Value> = shipped
-        .iter()
-        .map(|p| {
-            json!({
-                "spdxElementId": "SPDXRef-DOCUMENT",
-                "relationshipType": "DESCRIBES",
-                "relatedSpdxElement": spdx_id(&p.name),
-            })
-        })
-        .collect();
-    for p in shipped {
-        for d in &p.depends {
-            relationships.push(json!({
-                "spdxElementId": spdx_id(&p.name),
-                "relationshipType": "DEPENDS_ON",
-                "relatedSpdxElement": spdx_id(d),
-            }));
-        }
-    }
-    json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": format!("{board} (forge)"),
-        "documentNamespace": format!("urn:forge:sbom:{board}:{}", hasher.finalize().to_hex()),
-        "creationInfo": {
-            "created": created,
-            "creators": [format!("Tool: forge-{}", env!("CARGO_PKG_VERSION"))],
-        },
-        "packages": packages,
-        "relationships": relationships,
+        purl: None,
+        file_name: None,
+        supplier: None,
     })
 }
 

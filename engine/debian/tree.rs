@@ -208,8 +208,14 @@ mod tests {
         assert_eq!(fs::read(target.join("usr/bin/sudoedit")).unwrap(), b"sudo");
         assert!(!target.join("dev/null").exists());
         // Readable on disk, exact in the table.
-        assert!(table.contains("/etc/shadow- f 0 0 0 - - - - -\n"), "{table}");
-        let mode = fs::metadata(target.join("etc/shadow-")).unwrap().permissions().mode();
+        assert!(
+            table.contains("/etc/shadow- f 0 0 0 - - - - -\n"),
+            "{table}"
+        );
+        let mode = fs::metadata(target.join("etc/shadow-"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o400);
         // The table parses as a device table.
         crate::assemble::devtable::parse_device_table(Path::new(OWNERS_META), &table).unwrap();

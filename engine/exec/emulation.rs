@@ -66,5 +66,22 @@ mod tests {
         assert!(foreign(other).is_some());
         assert_eq!(foreign("riscv64"), None);
         assert_eq!(of_debian_arch("armhf"), "arm");
+        assert_eq!(of_debian_arch("arm64"), "aarch64");
+        assert_eq!(of_debian_arch("amd64"), "x86_64");
+    }
+
+    #[test]
+    fn the_build_machines_own_architecture_needs_no_binfmt_entry() {
+        // An amd64 target on an x86_64 machine (the OpenStack IPA board)
+        // runs natively: no qemu-user, whatever binfmt_misc holds.
+        let own = std::env::consts::ARCH;
+        assert_eq!(foreign(own), None);
+        assert!(ready(own).is_ok());
+        if own == "x86_64" {
+            assert_eq!(foreign(of_debian_arch("amd64")), None);
+            assert_eq!(foreign("aarch64"), Some("aarch64"));
+        } else {
+            assert_eq!(foreign("x86_64"), Some("x86_64"));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! and fills in fields. `kbuild` holds what Linux and U-Boot share;
 //! `configured` the autotools, CMake and Meson kinds; `modtree` the
 //! kernel's module build tree (exported by `linux`, read by `module`,
-//! installed into the target by `LinuxHeaders`).
+//! installed into the target by `LinuxHeaders`); `python` PyPI wheels.
 
 mod configured;
 mod generic;
@@ -12,6 +12,7 @@ mod kconfig;
 mod linux;
 mod modtree;
 mod module;
+mod python;
 mod toolchain;
 mod uboot;
 
@@ -76,6 +77,14 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
         KindSpec::UBoot { .. } => uboot::build(ctx),
         KindSpec::KernelModule { subdirs, make_opts } => module::build(ctx, subdirs, make_opts),
         KindSpec::LinuxHeaders => modtree::install_target(ctx),
+        KindSpec::Python {
+            python,
+            platforms,
+            site,
+        } => {
+            let (python, platforms, site) = (python.clone(), platforms.clone(), site.clone());
+            python::build(ctx, &python, &platforms, &site)
+        }
         KindSpec::ExternalToolchain { .. } => toolchain::build(ctx),
     }
 }

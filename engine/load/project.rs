@@ -133,17 +133,28 @@ impl Project {
     }
 
     /// A path a user wrote (option value, board file): absolute, or relative
-    /// to the first tree that has it (the main tree if none does).
+    /// to the first tree that has it. One no tree has yet (a lock a build
+    /// will write) belongs to the first tree holding its folder, so an
+    /// external board's `boards/<board>/debian.lock` lands beside the board;
+    /// else to the main tree.
     pub fn resolve(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
         if p.is_absolute() {
             return p.to_path_buf();
         }
-        self.trees
+        if let Some(found) = self
+            .trees
             .iter()
             .map(|t| t.join(p))
             .find(|c| self.watch.probe(c))
-            .unwrap_or_else(|| self.root.join(p))
+        {
+            return found;
+        }
+        let folder = p.parent().filter(|f| !f.as_os_str().is_empty());
+        folder
+            .and_then(|f| self.trees.iter().find(|t| self.watch.probe(&t.join(f))))
+            .unwrap_or(&self.root)
+            .join(p)
     }
 
     /// Every `boards/*_defconfig` of every tree.
@@ -218,4 +229,36 @@ pub(crate) fn sorted_entries(
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_belongs_to_the_tree_holding_its_folder() {
+        let main = tempfile::tempdir().unwrap();
+        let ext = tempfile::tempdir().unwrap();
+        for d in ["packages", "configs", "boards/demo"] {
+            fs::create_dir_all(main.path().join(d)).unwrap();
+        }
+        fs::create_dir_all(ext.path().join("boards/ipa")).unwrap();
+        fs::write(main.path().join("boards/demo/a.txt"), "").unwrap();
+        let project = Project::load(main.path(), &[ext.path().to_path_buf()]).unwrap();
+        let at = |p: &str| project.resolve(p);
+        assert_eq!(
+            at("boards/demo/a.txt"),
+            main.path().join("boards/demo/a.txt")
+        );
+        assert_eq!(
+            at("boards/ipa/debian.lock"),
+            ext.path().join("boards/ipa/debian.lock")
+        );
+        assert_eq!(
+            at("boards/demo/new.lock"),
+            main.path().join("boards/demo/new.lock")
+        );
+        assert_eq!(at("nowhere/x"), main.path().join("nowhere/x"));
+        assert_eq!(at("/abs/x"), PathBuf::from("/abs/x"));
+    }
 }

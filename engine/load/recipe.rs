@@ -98,6 +98,11 @@ pub enum Source {
         #[serde(default)]
         submodules: bool,
     },
+    /// Python distributions from PyPI, pinned with their sha256 by a
+    /// requirements lock (pip's hash-checking mode; package-relative or
+    /// project-relative): downloaded once into `dl/<package>/`, installed
+    /// by the `Python` kind without network.
+    PyPI { requirements: String },
     /// Buildroot's four ways to get a source, picked by options named from
     /// `prefix` (see [`choice`]): a release `version` of the hash file
     /// `hash_file` in the package folder, downloaded from `url` (which
@@ -259,6 +264,20 @@ pub enum Kind {
     /// pointing to it), its programs rebuilt for the target, so modules
     /// build on the board itself.
     LinuxHeaders {},
+    /// Python distributions (the `PyPI` source's wheels) installed into the
+    /// target's Python with pip, without network and without dependency
+    /// resolution: the lock names every distribution.
+    Python {
+        /// The target's Python version, `3.11`: which wheels fit.
+        python: String,
+        /// The target C library's glibc version, `2.36`: the newest
+        /// `manylinux` wheels that fit.
+        #[serde(default = "default_glibc")]
+        glibc: String,
+        /// Where the distributions go in the target.
+        #[serde(default = "default_python_site")]
+        site: String,
+    },
     /// A prebuilt cross toolchain found on PATH.
     ExternalToolchain {
         /// Tool prefix, e.g. `arm-linux-gnueabihf-`.
@@ -270,6 +289,14 @@ pub enum Kind {
 
 fn default_install_target() -> String {
     "install".into()
+}
+
+fn default_glibc() -> String {
+    "2.36".into()
+}
+
+fn default_python_site() -> String {
+    "/usr/lib/python3/dist-packages".into()
 }
 
 /// A recipe together with where it was loaded from.

@@ -314,6 +314,44 @@ impl Resolver<'_> {
                 make_opts: expand(make_opts).trim().to_string(),
             },
             Kind::LinuxHeaders {} => KindSpec::LinuxHeaders,
+            Kind::Python {
+                python,
+                glibc,
+                site,
+            } => {
+                let python = expand(python).trim().to_string();
+                let located = |msg: String| Error::Other(format!("{}: {msg}", l.locate("Python(")));
+                if python.split('.').count() != 2
+                    || !python
+                        .split('.')
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(located(format!(
+                        "python `{python}` is not a version such as \"3.11\""
+                    )));
+                }
+                let arch = self
+                    .values
+                    .get("TARGET_ARCH")
+                    .map(|v| v.as_text())
+                    .unwrap_or_default();
+                let platforms = crate::sources::pypi::platform_tags(&arch, expand(glibc).trim())
+                    .map_err(located)?;
+                let site = expand(site).trim().to_string();
+                if !site.starts_with('/') || site.split('/').any(|c| c == "..") {
+                    return Err(located(format!(
+                        "site `{site}` is not an absolute path in the target"
+                    )));
+                }
+                if !matches!(l.recipe.source, crate::load::recipe::Source::PyPI { .. }) {
+                    return Err(located("the Python kind installs a PyPI source: set `source: PyPI(requirements: \"…\")`".into()));
+                }
+                KindSpec::Python {
+                    python,
+                    platforms,
+                    site,
+                }
+            }
             Kind::ExternalToolchain { prefix, runtime } => {
                 let prefix = expand(prefix);
                 let gcc = format!("{prefix}gcc");
@@ -335,7 +373,7 @@ impl Resolver<'_> {
 
     /// Files named (space-separated) by a recipe field: each relative to
     /// the package folder if it exists there, else to the project trees.
-    fn recipe_files(&self, l: &Loaded, field: &str) -> Result<Vec<FileInput>> {
+    pub(super) fn recipe_files(&self, l: &Loaded, field: &str) -> Result<Vec<FileInput>> {
         field
             .split_whitespace()
             .map(|f| {

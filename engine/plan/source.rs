@@ -65,6 +65,30 @@ impl Resolver<'_> {
                 let option = whole_option(commit).unwrap_or("commit");
                 self.git(l, &expand(url), &expand(commit), *submodules, option)?
             }
+            Source::PyPI { requirements } => {
+                let expanded = expand(requirements);
+                let mut files = self.recipe_files(l, &expanded)?;
+                if files.len() != 1 {
+                    return Err(Error::Other(format!(
+                        "{}: name one requirements lock",
+                        l.locate("PyPI(")
+                    )));
+                }
+                let lock = files.remove(0);
+                // Checked now, so a broken lock fails before anything runs.
+                // (Stamped as a file input above.)
+                let text =
+                    std::fs::read_to_string(&lock.path).map_err(|e| Error::io(&lock.path, e))?;
+                crate::sources::pypi::parse(&lock.path, &text)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                if !matches!(l.recipe.kind, crate::load::recipe::Kind::Python { .. }) {
+                    return Err(Error::Other(format!(
+                        "{}: a PyPI source is installed by the Python kind",
+                        l.locate("PyPI(")
+                    )));
+                }
+                SourceId::PyPI { requirements: lock }
+            }
             Source::Choice {
                 prefix,
                 url,

@@ -2,4 +2,5 @@
 //! runtime tests over its serial console (`forge test`). Never builds.
 
 pub mod boardtest;
+pub mod hostfwd;
 pub mod qemu;

@@ -1,10 +1,12 @@
 //! The qemu launch the board declares through its `QEMU_*` options: firmware, kernel,
-//! device tree, initrd and drive from `images/`, console on stdin/stdout.
+//! device tree, initrd and drive from `images/`, console on stdin/stdout,
+//! and the guest ports `QEMU_HOSTFWD` forwards (`hostfwd` picks the host ports).
 //! `forge run` executes it; `forge test` (`boardtest`) drives it with the
 //! drive opened `snapshot=on`, so a test never changes the built image.
 
 use crate::error::{Error, Result};
 use crate::load::config::Value;
+use crate::runtime::hostfwd::{self, Forwards};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -24,9 +26,30 @@ pub enum Mode {
     Test,
 }
 
-/// The qemu command line for the images in `images`.
+/// A qemu command and the host ports its forwarded guest ports got.
+#[derive(Debug)]
+pub struct Launch {
+    pub cmd: Command,
+    pub forwards: Forwards,
+}
+
+/// The qemu command line for the images in `images`. Outside `Mode::Test`
+/// it prints a line per forwarded guest port on stderr (`forge run`).
 pub fn command(values: &BTreeMap<String, Value>, images: &Path, mode: Mode) -> Result<Command> {
+    let launch = launch(values, images, mode)?;
+    if mode != Mode::Test {
+        for line in launch.forwards.lines() {
+            eprintln!("{line}");
+        }
+    }
+    Ok(launch.cmd)
+}
+
+/// The qemu launch for the images in `images`, with a free host port on
+/// 127.0.0.1 chosen now for each guest port in `QEMU_HOSTFWD`.
+pub fn launch(values: &BTreeMap<String, Value>, images: &Path, mode: Mode) -> Result<Launch> {
     let get = |n: &str| values.get(n).map(Value::as_text).unwrap_or_default();
+    let guest_ports = hostfwd::guest_ports(&get("QEMU_HOSTFWD"))?;
     let system = get("QEMU_SYSTEM");
     if system.is_empty() {
         return Err(Error::Other(
@@ -76,8 +99,12 @@ pub fn command(values: &BTreeMap<String, Value>, images: &Path, mode: Mode) -> R
         // -snapshot: also drives a board adds in QEMU_ARGS stay unwritten.
         Mode::Test => cmd.args(["-nographic", "-no-reboot", "-snapshot"]),
     };
+    let forwards = Forwards::choose(&guest_ports)?;
+    if let Some(nic) = forwards.nic(&get("QEMU_NIC")) {
+        cmd.args(["-nic", &nic]);
+    }
     cmd.args(get("QEMU_ARGS").split_whitespace());
-    Ok(cmd)
+    Ok(Launch { cmd, forwards })
 }
 
 /// `images/<file>`, which must exist.
@@ -182,6 +209,45 @@ mod tests {
             .to_string();
         assert!(err.contains("sdcard.img does not exist"), "{err}");
         assert!(err.contains("QEMU_DRIVE"), "{err}");
+    }
+
+    #[test]
+    fn forwarded_ports_get_a_user_nic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut v = values(&[("QEMU_SYSTEM", "sh"), ("QEMU_ARGS", "-s")]);
+        let plain = args(&command(&v, dir.path(), Mode::Test).expect("command"));
+        assert!(!plain.iter().any(|a| a == "-nic"), "{plain:?}");
+        v.extend(values(&[
+            ("QEMU_HOSTFWD", "9999 22"),
+            ("QEMU_NIC", "e1000"),
+        ]));
+        let l = launch(&v, dir.path(), Mode::Test).expect("launch");
+        let (h22, h9999) = (l.forwards.ports[&22], l.forwards.ports[&9999]);
+        let a = args(&l.cmd);
+        let nic = a.iter().position(|a| a == "-nic").expect("-nic");
+        assert_eq!(
+            a[nic + 1],
+            format!(
+                "user,model=e1000,hostfwd=tcp:127.0.0.1:{h22}-:22,hostfwd=tcp:127.0.0.1:{h9999}-:9999"
+            )
+        );
+        assert_eq!(a.last().map(String::as_str), Some("-s"), "QEMU_ARGS last");
+        // An empty QEMU_NIC is the default model.
+        v.insert("QEMU_NIC".into(), Value::Str(String::new()));
+        let a = args(&launch(&v, dir.path(), Mode::Serial).expect("launch").cmd);
+        assert!(
+            a.iter()
+                .any(|a| a.starts_with("user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:")),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_hostfwd_is_an_option_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = values(&[("QEMU_SYSTEM", "sh"), ("QEMU_HOSTFWD", "ssh")]);
+        let err = launch(&v, dir.path(), Mode::Test).expect_err("error");
+        assert!(matches!(err, Error::BadOption { .. }), "{err}");
     }
 
     #[test]

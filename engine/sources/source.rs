@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::exec::{Cmd, Executor, Runner, Sink, remove_tree};
 use crate::load::recipe::locate_in;
-use crate::spec::{PackageSpec, SourceId};
+use crate::spec::{KindSpec, PackageSpec, SourceId};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,10 @@ pub fn fetch_with(
     let dl = dl_dir.join(&spec.name);
     match &spec.source {
         SourceId::None | SourceId::Override { .. } => Ok(None),
+        SourceId::PyPI { .. } => {
+            wheels(exec, spec, dl_dir)?;
+            Ok(None)
+        }
         SourceId::Local { file } => Ok(Some(file.path.clone())),
         SourceId::Url {
             sha256,
@@ -65,6 +69,29 @@ pub fn fetch_with(
     }
 }
 
+/// The locked wheels of a `PyPI` source in `dl_dir/<name>/`, downloaded
+/// when missing, in the lock's order.
+pub fn wheels(exec: &dyn Executor, spec: &PackageSpec, dl_dir: &Path) -> Result<Vec<PathBuf>> {
+    let (
+        SourceId::PyPI { requirements },
+        KindSpec::Python {
+            python, platforms, ..
+        },
+    ) = (&spec.source, &spec.kind)
+    else {
+        return Err(Error::Other(format!(
+            "{}: a PyPI source is installed by the Python kind",
+            spec.recipe_file.display()
+        )));
+    };
+    let lock = &requirements.path;
+    let text = fs::read_to_string(lock).map_err(|e| Error::io(lock, e))?;
+    let reqs = crate::sources::pypi::parse(lock, &text).map_err(|e| Error::Other(e.to_string()))?;
+    let target = crate::sources::pypi::WheelTarget { python, platforms };
+    crate::sources::pypi::ensure(exec, lock, &reqs, &target, &dl_dir.join(&spec.name))
+        .map_err(|e| Error::Other(e.to_string()))
+}
+
 /// What a kept work tree must hold to be reused: the source and patches.
 pub fn origin(spec: &PackageSpec) -> String {
     let patches: Vec<&str> = spec.patches.iter().map(|p| p.digest.as_str()).collect();
@@ -95,7 +122,17 @@ pub fn prepare(
     remove_tree(src)?;
     let _ = fs::remove_file(&marker);
     fs::create_dir_all(src).map_err(|e| Error::io(src, e))?;
-    if let Some(input) = fetch_with(runner.executor(), spec, dl_dir)? {
+    if let SourceId::PyPI { requirements } = &spec.source {
+        // The lock and its wheels, which the `Python` kind installs.
+        let wheels_dir = src.join("wheels");
+        fs::create_dir_all(&wheels_dir).map_err(|e| Error::io(&wheels_dir, e))?;
+        for wheel in wheels(runner.executor(), spec, dl_dir)? {
+            let to = wheels_dir.join(wheel.file_name().unwrap_or_default());
+            fs::copy(&wheel, &to).map_err(|e| Error::io(&to, e))?;
+        }
+        let lock = src.join("requirements.txt");
+        fs::copy(&requirements.path, &lock).map_err(|e| Error::io(&lock, e))?;
+    } else if let Some(input) = fetch_with(runner.executor(), spec, dl_dir)? {
         if input.is_dir() {
             let log = Sink::Append(runner.log_path.clone());
             let cp = Cmd::new("cp").envs(runner.env.iter().map(|(k, v)| (k, v)));

@@ -91,6 +91,11 @@ pub enum SourceId {
         #[serde(skip)]
         commit: String,
     },
+    /// Python distributions from PyPI: the requirements lock by content
+    /// (every distribution's version and sha256 are in it).
+    PyPI {
+        requirements: FileInput,
+    },
     /// A local tree replacing the recipe's source (OVERRIDE_SRCDIR).
     Override {
         dir: FileInput,
@@ -168,6 +173,16 @@ pub enum KindSpec {
     },
     /// The module build tree for the target (`kinds/modtree`).
     LinuxHeaders,
+    /// Wheels installed with pip for the target's Python (`kinds/python`).
+    Python {
+        /// `--python-version`, e.g. `3.11`.
+        python: String,
+        /// `--platform` tags, most specific first (`manylinux_2_36_x86_64`
+        /// … `manylinux1_x86_64`), from the target and its glibc.
+        platforms: Vec<String>,
+        /// Where the distributions go in the target.
+        site: String,
+    },
     ExternalToolchain {
         prefix: String,
         runtime: Vec<String>,

@@ -174,6 +174,16 @@ fn samples() -> Vec<StepSpec> {
         ),
         package(KindSpec::LinuxHeaders, SourceId::None),
         package(
+            KindSpec::Python {
+                python: "3.11".into(),
+                platforms: vec!["manylinux_2_36_x86_64".into()],
+                site: "/usr/lib/python3/dist-packages".into(),
+            },
+            SourceId::PyPI {
+                requirements: file("requirements.txt"),
+            },
+        ),
+        package(
             KindSpec::ExternalToolchain {
                 prefix: "arm-linux-gnueabihf-".into(),
                 runtime: vec!["libc.so*".into()],
@@ -415,4 +425,12 @@ fn file_inputs_are_every_keyed_file_with_its_path() {
     // Outside file_inputs, paths stay out of the serialized form.
     let plain = serde_json::to_string(&samples()[0]).unwrap();
     assert!(!plain.contains("/somewhere/0001.patch"), "{plain}");
+}
+
+#[test]
+fn kernel_architectures_of_the_targets() {
+    assert_eq!(kernel_arch("arm"), "arm");
+    assert_eq!(kernel_arch("aarch64"), "arm64");
+    // x86_64 builds in arch/x86 (bzImage in arch/x86/boot) with 64BIT.
+    assert_eq!(kernel_arch("x86_64"), "x86");
 }

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -29,6 +29,8 @@ pub enum StepError {
     Log(io::Error),
     #[error("the command exited with status {0}")]
     Status(String),
+    #[error(transparent)]
+    Host(Box<super::host::HostFailure>),
 }
 
 /// Output read from the program: stream index (0 stdout, 1 stderr) and bytes;
@@ -160,6 +162,29 @@ impl Console {
                 Err(RecvTimeoutError::Disconnected) => self.open_streams = 0,
             }
         }
+    }
+
+    /// Take in what arrived meanwhile, without waiting (while something
+    /// else runs): fail patterns are checked, and an ended program is an
+    /// error.
+    pub fn poll(&mut self) -> Result<(), StepError> {
+        loop {
+            match self.chunks.try_recv() {
+                Ok(chunk) => self.ingest(chunk)?,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.open_streams = 0;
+                    break;
+                }
+            }
+        }
+        if self.open_streams == 0 {
+            return Err(StepError::Exited {
+                program: self.program.clone(),
+                status: self.exit_status(),
+            });
+        }
+        Ok(())
     }
 
     /// Write a line of forge's own into the log (not into the matched text).

@@ -2,7 +2,8 @@
 //! the built images in qemu. Owns the test run: choosing the tests, one
 //! fresh qemu per test, the steps, the console log
 //! (`logs/test-console.log`) and the failure report. `spec` owns the file
-//! format, `console` the running program and the matcher.
+//! format, `console` the running program and the matcher, `host` the
+//! `Host` steps' commands.
 //!
 //! The board names its tests file in `QEMU_TESTS` (relative to the tree):
 //!
@@ -18,6 +19,7 @@
 //!                 Send("uname -m"),
 //!                 Expect("^armv7l$"),
 //!                 Run("test -d /proc/1"),
+//!                 Host(run: "nc -z 127.0.0.1 $FORGE_HOSTFWD_22", retry_for: 60),
 //!             ],
 //!         ),
 //!     ],
@@ -34,12 +36,22 @@
 //!   the status, which must be 0.
 //! - `Expect` and `Run` take a per-step timeout in the long form:
 //!   `Expect(pattern: "re", timeout: 60)`, `Run(command: "…", timeout: 30)`.
+//! - `Host(run: "command", expect: "re", timeout: N, retry_for: N)` runs
+//!   the command on the host (`sh -c`, in the tree holding the tests file,
+//!   with `FORGE_HOSTFWD_<guest port>` = the host port `QEMU_HOSTFWD`
+//!   forwards to it and `FORGE_IMAGES`) while the guest keeps running. It
+//!   passes when the command exits 0 within `timeout` (default the file's)
+//!   and, with `expect`, a line of its stdout matches; `retry_for` (default
+//!   0) reruns it every second until it passes or that many seconds passed.
+//!   A command past its timeout is killed with its process group, and so is
+//!   anything it leaves running.
 //!
 //! Each test boots a fresh qemu (`qemu::Mode::Test`: serial console on
 //! pipes, drives opened `snapshot=on`, so the images stay as built) and ends
 //! by killing it, also when a step fails.
 
 pub mod console;
+pub mod host;
 pub mod spec;
 
 use crate::error::{Error, Result};
@@ -53,6 +65,7 @@ use crate::load::project::Project;
 use crate::location::Location;
 use crate::runtime::qemu;
 use console::{Console, StepError};
+use host::HostContext;
 use spec::{Action, Suite, Test};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -149,11 +162,15 @@ pub fn run(
         );
     }
     // Named like the option value: relative to its tree when inside one.
-    let shown = project
+    // The innermost tree holding it: an external tree may sit inside the
+    // main one.
+    let tree = project
         .trees
         .iter()
-        .find_map(|t| file.strip_prefix(t).ok())
-        .unwrap_or(&file);
+        .filter(|t| file.starts_with(t))
+        .max_by_key(|t| t.components().count())
+        .unwrap_or(&project.root);
+    let shown = file.strip_prefix(tree).unwrap_or(&file);
     let suite = spec::load(&file, shown).map_err(TestError::from)?;
     let tests = choose(&suite, only)?;
     let images = output.join("images");
@@ -164,17 +181,26 @@ pub fn run(
         ))
         .into());
     }
+    let images = std::path::absolute(&images).map_err(|e| Error::io(&images, e))?;
     // Checks that every image the launch names exists.
-    qemu::command(values, &images, qemu::Mode::Test)?;
+    qemu::launch(values, &images, qemu::Mode::Test)?;
     let logs = output.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
     let log_path = logs.join("test-console.log");
     let log = File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
+    let context = Context {
+        suite: &suite,
+        values,
+        images: &images,
+        // Host steps run in the tree holding the tests file.
+        tree,
+        log_path: &log_path,
+    };
     let begin = Instant::now();
     let mut steps = 0;
     for test in &tests {
         let log = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
-        steps += run_test(test, &suite, values, &images, log, &log_path, progress)?;
+        steps += run_test(test, &context, log, progress)?;
     }
     Ok(Summary {
         tests: tests.len(),
@@ -222,19 +248,32 @@ fn choose<'a>(suite: &'a Suite, only: &[String]) -> Result<Vec<&'a Test>> {
         .collect())
 }
 
+/// What every test of a run shares.
+struct Context<'a> {
+    suite: &'a Suite,
+    values: &'a BTreeMap<String, Value>,
+    images: &'a Path,
+    /// The working directory of `Host` steps.
+    tree: &'a Path,
+    log_path: &'a Path,
+}
+
 /// Boot a fresh qemu and run one test's steps; the number of steps passed.
 fn run_test(
     test: &Test,
-    suite: &Suite,
-    values: &BTreeMap<String, Value>,
-    images: &Path,
+    context: &Context,
     log: File,
-    log_path: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> TestResult<usize> {
-    let cmd = qemu::command(values, images, qemu::Mode::Test)?;
-    let line = qemu::shell_line(&cmd);
-    let mut console = Console::spawn(cmd, suite.fail.clone(), log)
+    let log_path = context.log_path;
+    let launch = qemu::launch(context.values, context.images, qemu::Mode::Test)?;
+    let line = qemu::shell_line(&launch.cmd);
+    let host = HostContext {
+        forwards: &launch.forwards,
+        images: context.images,
+        cwd: context.tree,
+    };
+    let mut console = Console::spawn(launch.cmd, context.suite.fail.clone(), log)
         .map_err(|e| Error::Other(format!("cannot start qemu: {e}")))?;
     let started = format!(
         "test {:?}: started qemu (pid {}): {line}",
@@ -263,23 +302,31 @@ fn run_test(
     let status_re = spec::pattern(STATUS_RE).map_err(Error::Other)?.regex;
     for step in &test.steps {
         let begin = Instant::now();
+        // Passed: with a note for the progress line.
         let outcome = match &step.action {
-            Action::Expect { pattern, timeout } => {
-                console.expect(&pattern.regex, *timeout).map(|_| ())
-            }
-            Action::Send(line) => console.send(line),
+            Action::Expect { pattern, timeout } => console
+                .expect(&pattern.regex, *timeout)
+                .map(|_| String::new()),
+            Action::Send(line) => console.send(line).map(|()| String::new()),
             Action::Run { command, timeout } => console
                 .send(&format!("{command}; echo {STATUS_MARK}$?"))
                 .and_then(|()| console.expect(&status_re, *timeout))
                 .and_then(|found| match found.trim_start_matches(STATUS_MARK) {
-                    "0" => Ok(()),
+                    "0" => Ok(String::new()),
                     status => Err(StepError::Status(status.to_string())),
                 }),
+            Action::Host(h) => host::run(h, &host, &mut || console.poll()).map(|n| match n {
+                1 => String::new(),
+                n => format!(", {n} attempts"),
+            }),
         };
         let what = step.action.describe();
         match outcome {
-            Ok(()) => {
-                let done = format!("{what} ... ok ({:.1} s)", begin.elapsed().as_secs_f64());
+            Ok(note) => {
+                let done = format!(
+                    "{what} ... ok ({:.1} s{note})",
+                    begin.elapsed().as_secs_f64()
+                );
                 progress(&format!("  {done}"));
                 console.note(&done).map_err(|e| failed(&console, step, e))?;
             }

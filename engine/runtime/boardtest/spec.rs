@@ -13,7 +13,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 /// The shape of a tests file, shown with every syntax error.
-pub const FORM: &str = r#"Tests(fail: ["Kernel panic"], timeout: 10, tests: [Test(name: "boot", steps: [Expect("regex"), Expect(pattern: "regex", timeout: 120), Send("line"), Run("command"), Run(command: "command", timeout: 30)])])"#;
+pub const FORM: &str = r#"Tests(fail: ["Kernel panic"], timeout: 10, tests: [Test(name: "boot", steps: [Expect("regex"), Expect(pattern: "regex", timeout: 120), Send("line"), Run("command"), Run(command: "command", timeout: 30), Host(run: "host command", expect: "regex", timeout: 30, retry_for: 60)])])"#;
 
 /// Step timeout when neither the step nor the file sets one.
 pub const DEFAULT_TIMEOUT: u64 = 10;
@@ -49,6 +49,21 @@ pub enum Action {
     Send(String),
     /// Type a shell command and wait for it to finish with status 0.
     Run { command: String, timeout: Duration },
+    /// Run a shell command on the host while the guest keeps running.
+    Host(HostStep),
+}
+
+/// A command run on the host (`sh -c`), in the board's tree, with the
+/// forwarded ports and the images directory in its environment.
+#[derive(Debug)]
+pub struct HostStep {
+    pub run: String,
+    /// A line of its stdout must match, when given.
+    pub expect: Option<Pattern>,
+    /// Each attempt's limit; the command is killed after it.
+    pub timeout: Duration,
+    /// Attempts repeat every second until one passes or this has passed.
+    pub retry_for: Duration,
 }
 
 /// A regular expression and the text it was written as.
@@ -65,6 +80,7 @@ impl Action {
             Action::Expect { pattern, .. } => format!("expect {:?}", pattern.source),
             Action::Send(line) => format!("send {line:?}"),
             Action::Run { command, .. } => format!("run {command:?}"),
+            Action::Host(h) => format!("host {:?}", h.run),
         }
     }
 }
@@ -140,6 +156,15 @@ pub fn parse(file: &Path, text: &str) -> Result<Suite, SpecError> {
                     command: text,
                     timeout: seconds(timeout)?,
                 },
+                RawStep::Host(h) => Action::Host(HostStep {
+                    expect: h
+                        .expect
+                        .map(|p| pattern(&p).map_err(|m| invalid(location.clone(), m)))
+                        .transpose()?,
+                    run: h.run,
+                    timeout: seconds(h.timeout)?,
+                    retry_for: Duration::from_secs(h.retry_for),
+                }),
             };
             steps.push(Step { action, location });
         }
@@ -193,13 +218,33 @@ struct RawTest {
 }
 
 /// Step names; [`step_positions`] looks for exactly these.
-const STEP_NAMES: [&str; 3] = ["Expect", "Send", "Run"];
+const STEP_NAMES: [&str; 4] = ["Expect", "Send", "Run", "Host"];
 
 #[derive(Deserialize)]
 enum RawStep {
     Expect(#[serde(deserialize_with = "pattern_arg")] Arg),
     Send(String),
     Run(#[serde(deserialize_with = "command_arg")] Arg),
+    Host(RawHost),
+}
+
+/// `Host(run: "…", expect: "re", timeout: N, retry_for: N)`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    run: String,
+    #[serde(default, deserialize_with = "some")]
+    expect: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    timeout: Option<u64>,
+    #[serde(default)]
+    retry_for: u64,
+}
+
+/// An optional field written as its plain value (`timeout: 30`, not
+/// `Some(30)`).
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// `"text"`, or `(<key>: "text", timeout: N)`.

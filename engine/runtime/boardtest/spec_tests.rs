@@ -142,3 +142,52 @@ fn raw_strings_and_raw_identifiers_do_not_confuse_locations() {
     let cols: Vec<Option<usize>> = s.tests[0].steps.iter().map(|st| st.location.col).collect();
     assert_eq!(cols, [Some(39), Some(56)]);
 }
+
+#[test]
+fn host_steps_with_their_optional_fields() {
+    let text = r#"Tests(timeout: 7, tests: [Test(name: "net", steps: [
+    Host(run: "nc -z 127.0.0.1 $FORGE_HOSTFWD_22"),
+    Host(run: "curl -s localhost:$FORGE_HOSTFWD_9999", expect: "^ok$", timeout: 3, retry_for: 60),
+])])"#;
+    let s = parse_ok(text);
+    let steps = &s.tests[0].steps;
+    assert_eq!(steps[1].location.to_string(), "t.ron:3:5");
+    match &steps[0].action {
+        Action::Host(h) => {
+            assert_eq!(h.run, "nc -z 127.0.0.1 $FORGE_HOSTFWD_22");
+            assert!(h.expect.is_none());
+            assert_eq!(h.timeout, Duration::from_secs(7), "the file's default");
+            assert_eq!(h.retry_for, Duration::ZERO);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &steps[1].action {
+        Action::Host(h) => {
+            assert!(h.expect.as_ref().is_some_and(|p| p.regex.is_match("x\nok")));
+            assert_eq!(h.timeout, Duration::from_secs(3));
+            assert_eq!(h.retry_for, Duration::from_secs(60));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        steps[0].action.describe(),
+        r#"host "nc -z 127.0.0.1 $FORGE_HOSTFWD_22""#
+    );
+}
+
+#[test]
+fn host_step_mistakes() {
+    let err = parse_err(r#"Tests(tests: [Test(name: "a", steps: [Host(expect: "x")])])"#);
+    assert!(err.contains("missing field `run`"), "{err}");
+    let err = parse_err(r#"Tests(tests: [Test(name: "a", steps: [Host(run: "x", retry: 3)])])"#);
+    assert!(err.contains("unknown field `retry`"), "{err}");
+    let err = parse_err(
+        r#"Tests(tests: [Test(name: "a", steps: [Send("x"), Host(run: "x", expect: "(")])])"#,
+    );
+    assert!(
+        err.starts_with("t.ron:1:50: \"(\" is not a valid regular expression"),
+        "{err}"
+    );
+    let err = parse_err(r#"Tests(tests: [Test(name: "a", steps: [Host(run: "x", timeout: 0)])])"#);
+    assert!(err.contains("at least 1 second"), "{err}");
+}
