@@ -13,8 +13,8 @@
 
 mod common;
 
-use common::{Tree, keys_and_outputs, status_and_text, steps_with};
-use std::process::Command;
+use common::offline::forge_offline;
+use common::{Tree, keys_and_outputs, steps_with};
 
 const BOARD: &str = "qemu_arm_vexpress_debian";
 const DEFCONFIG: &str = "boards/qemu_arm_vexpress_debian_defconfig";
@@ -27,41 +27,12 @@ fn built(t: &Tree) -> Vec<String> {
     b
 }
 
-fn is_root() -> bool {
-    common::sh_in(std::path::Path::new("/"), "id -u").trim() == "0"
-}
-
 /// Output digest of one step in the last build's record.
 fn output_of(t: &Tree, step: &str) -> String {
     keys_and_outputs(&t.record(BOARD))
         .get(step)
         .map(|(_, out)| out.clone())
         .unwrap_or_else(|| panic!("no {step} in the record"))
-}
-
-/// forge with no network at all (a new network namespace, as root), or
-/// with every proxy pointing at a closed port (as anyone else).
-fn forge_offline(t: &Tree, args: &[&str]) -> (bool, String) {
-    let dead = "http://127.0.0.1:9";
-    let mut cmd = if is_root() {
-        let mut c = Command::new("unshare");
-        c.arg("--net").arg(env!("CARGO_BIN_EXE_forge"));
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_forge"))
-    };
-    let out = cmd
-        .args(args)
-        .current_dir(&t.root)
-        .env("FORGE_CACHE_DIR", &t.cache)
-        .env("FORGE_DL_DIR", t.dl())
-        .env("http_proxy", dead)
-        .env("https_proxy", dead)
-        .env_remove("FORGE_OUTPUT")
-        .env_remove("MAKEFLAGS")
-        .output()
-        .expect("run forge");
-    status_and_text(out)
 }
 
 #[test]

@@ -15,7 +15,8 @@
 
 mod common;
 
-use common::{Tree, offline::tools_dir, status_and_text, steps_with};
+use common::offline::{forge_offline, validate_spdx};
+use common::{Tree, steps_with};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -30,35 +31,6 @@ fn built(t: &Tree) -> Vec<String> {
     b
 }
 
-fn is_root() -> bool {
-    common::sh_in(Path::new("/"), "id -u").trim() == "0"
-}
-
-/// forge with no network at all (a new network namespace, as root), or
-/// with every proxy pointing at a closed port (as anyone else).
-fn forge_offline(t: &Tree, args: &[&str]) -> (bool, String) {
-    let dead = "http://127.0.0.1:9";
-    let mut cmd = if is_root() {
-        let mut c = Command::new("unshare");
-        c.arg("--net").arg(env!("CARGO_BIN_EXE_forge"));
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_forge"))
-    };
-    let out = cmd
-        .args(args)
-        .current_dir(&t.root)
-        .env("FORGE_CACHE_DIR", &t.cache)
-        .env("FORGE_DL_DIR", t.dl())
-        .env("http_proxy", dead)
-        .env("https_proxy", dead)
-        .env_remove("FORGE_OUTPUT")
-        .env_remove("MAKEFLAGS")
-        .output()
-        .expect("run forge");
-    status_and_text(out)
-}
-
 /// The external tree, copied beside the test's tree.
 fn external(t: &Tree) -> PathBuf {
     let to = t.tmp.path().join("openstack-ipa");
@@ -71,22 +43,6 @@ fn external(t: &Tree) -> PathBuf {
         .expect("cp");
     assert!(status.success());
     to
-}
-
-fn validate(sbom: &Path) -> (bool, String) {
-    let tool = tools_dir().join("venv/bin/pyspdxtools");
-    assert!(
-        tool.is_file(),
-        "{} is missing: run scripts/setup",
-        tool.display()
-    );
-    status_and_text(
-        Command::new(&tool)
-            .arg("-i")
-            .arg(sbom)
-            .output()
-            .expect("pyspdxtools"),
-    )
 }
 
 #[test]
@@ -163,7 +119,7 @@ fn openstack_ipa_from_an_external_tree() {
     ] {
         assert!(manifest.contains(needle), "{needle} missing:\n{manifest}");
     }
-    let (ok, report) = validate(&legal.join("sbom.spdx.json"));
+    let (ok, report) = validate_spdx(&legal.join("sbom.spdx.json"));
     assert!(ok, "the SBOM does not validate:\n{report}");
 
     // 5. A changed requirements lock (tzdata dropped), without network:
@@ -194,16 +150,21 @@ fn openstack_ipa_from_an_external_tree() {
     );
 
     // 6. The configuration verbs write into the external tree: the board's
-    // defconfig saved unchanged, a kernel option into its fragment.
+    // defconfig (committed as savedefconfig writes it) saved unchanged, a
+    // kernel option into its fragment.
     let defconfig = ext.join("boards/openstack_ipa_defconfig");
     let before = std::fs::read(&defconfig).expect("defconfig");
     t.ok(&["savedefconfig"]);
     assert_eq!(std::fs::read(&defconfig).expect("defconfig"), before);
     assert!(!t.root.join("boards/openstack_ipa_defconfig").exists());
+    // As linux-menuconfig would: the flow configures the work tree from
+    // the files, the user edits it.
+    t.ok(&["linux-diff-config"]);
     let src = t.root.join("output").join(BOARD).join("build/linux/src");
     common::sh_in(
         &src,
-        "scripts/config --set-str LOCALVERSION -ipa && make ARCH=x86 olddefconfig >/dev/null",
+        "scripts/config --set-str LOCALVERSION -ipa && \
+         make ARCH=x86 CROSS_COMPILE=x86_64-linux-gnu- olddefconfig >/dev/null",
     );
     t.ok(&["linux-update-defconfig"]);
     let fragment =

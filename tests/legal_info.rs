@@ -21,29 +21,13 @@
 mod common;
 
 use common::Tree;
-use common::offline::tools_dir;
+use common::offline::validate_spdx;
 use std::path::Path;
 use std::process::Command;
 
 const DEFCONFIG: &str = "boards/qemu_arm_vexpress_defconfig";
 const DEBIAN_DEFCONFIG: &str = "boards/qemu_arm_vexpress_debian_defconfig";
 const DEBIAN_LOCK: &str = "boards/qemu_arm_vexpress_debian/debian.lock";
-
-fn validate(sbom: &Path) -> (bool, String) {
-    let tool = tools_dir().join("venv/bin/pyspdxtools");
-    assert!(
-        tool.is_file(),
-        "{} is missing: run scripts/setup",
-        tool.display()
-    );
-    common::status_and_text(
-        Command::new(&tool)
-            .arg("-i")
-            .arg(sbom)
-            .output()
-            .expect("pyspdxtools"),
-    )
-}
 
 #[test]
 fn legal_info_lists_licenses_sources_and_a_valid_sbom() {
@@ -102,13 +86,13 @@ fn legal_info_lists_licenses_sources_and_a_valid_sbom() {
         serde_json::from_slice(&std::fs::read(&sbom_path).expect("sbom")).expect("json");
     assert_eq!(sbom["spdxVersion"], "SPDX-2.3");
     assert_eq!(sbom["packages"].as_array().map(Vec::len), Some(5));
-    let (valid, report) = validate(&sbom_path);
+    let (valid, report) = validate_spdx(&sbom_path);
     assert!(valid, "{report}");
     // The validator is not a rubber stamp: a made-up license is refused.
     let broken = t.tmp.path().join("broken.spdx.json");
     let text = std::fs::read_to_string(&sbom_path).expect("sbom");
     std::fs::write(&broken, text.replacen("\"MIT\"", "\"Not-A-License\"", 1)).expect("write");
-    let (valid, report) = validate(&broken);
+    let (valid, report) = validate_spdx(&broken);
     assert!(!valid, "{report}");
 
     // The same configuration writes the same SBOM.
@@ -283,7 +267,7 @@ fn legal_info_lists_the_debian_packages_of_the_lock() {
                     && r["relatedSpdxElement"] == bash["SPDXID"]
             })
     );
-    let (valid, report) = validate(&sbom_path);
+    let (valid, report) = validate_spdx(&sbom_path);
     assert!(valid, "{report}");
 
     // 2. A few .debs in dl/debian with the lock's sha256.
@@ -377,7 +361,7 @@ fn legal_info_lists_the_debian_packages_of_the_lock() {
     );
 
     let sbom = sbom_of(&sbom_path);
-    let (valid, report) = validate(&sbom_path);
+    let (valid, report) = validate_spdx(&sbom_path);
     assert!(valid, "{report}");
     let extracted = sbom["hasExtractedLicensingInfos"]
         .as_array()

@@ -202,6 +202,31 @@ fn download(
     Ok(())
 }
 
+/// The control fields of a `.deb` (`dpkg-deb -f`): all of them, or those
+/// named.
+pub fn control_fields(exec: &dyn Executor, deb: &Path, fields: &[&str]) -> Result<String> {
+    let cmd = Cmd::new("dpkg-deb")
+        .inherit_env()
+        .env("LC_ALL", "C")
+        .arg("-f")
+        .arg(deb)
+        .args(fields)
+        .input(deb)
+        .capture_all();
+    let done = exec.run(&cmd).map_err(|e| Error::ToolMissing {
+        tool: "dpkg-deb".into(),
+        hint: format!("install Debian's dpkg ({})", e.into_io()),
+    })?;
+    if !done.status.success() {
+        return Err(Error::Other(format!(
+            "{} is not a Debian package: {}",
+            deb.display(),
+            String::from_utf8_lossy(&done.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
+}
+
 /// Lay the packages out as a flat repository in `repo`: hard links (or
 /// copies) of the files, a `Packages` index built from their control
 /// fields, and a `Release` naming `suite` (mmdebstrap picks the essential
@@ -223,25 +248,7 @@ pub fn flat_repo(exec: &dyn Executor, debs: &[PathBuf], repo: &Path, suite: &str
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&dest, fs::Permissions::from_mode(0o644))
             .map_err(|e| Error::io(&dest, e))?;
-        let done = exec
-            .run(
-                &Cmd::new("dpkg-deb")
-                    .inherit_env()
-                    .args([std::ffi::OsStr::new("-f"), deb.as_os_str()])
-                    .capture_all(),
-            )
-            .map_err(|e| Error::ToolMissing {
-                tool: "dpkg-deb".into(),
-                hint: format!("install Debian's dpkg ({})", e.into_io()),
-            })?;
-        if !done.status.success() {
-            return Err(Error::Other(format!(
-                "{} is not a Debian package: {}",
-                deb.display(),
-                String::from_utf8_lossy(&done.stderr).trim()
-            )));
-        }
-        let control = String::from_utf8_lossy(&done.stdout);
+        let control = control_fields(exec, deb, &[])?;
         let size = fs::metadata(deb).map_err(|e| Error::io(deb, e))?.len();
         let _ = write!(
             index,

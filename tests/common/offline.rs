@@ -172,3 +172,52 @@ pub fn assert_same_images(a: &Path, b: &Path) {
         "not byte-identical across two clean builds: {differ:?}"
     );
 }
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    super::sh_in(Path::new("/"), "id -u").trim() == "0"
+}
+
+/// forge in `t` with no network at all (a new network namespace, as root),
+/// or with every proxy pointing at a closed port (as anyone else).
+pub fn forge_offline(t: &Tree, args: &[&str]) -> (bool, String) {
+    let dead = "http://127.0.0.1:9";
+    let mut cmd = if is_root() {
+        let mut c = std::process::Command::new("unshare");
+        c.arg("--net").arg(env!("CARGO_BIN_EXE_forge"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_forge"))
+    };
+    let out = cmd
+        .args(args)
+        .current_dir(&t.root)
+        .env("FORGE_CACHE_DIR", &t.cache)
+        .env("FORGE_DL_DIR", t.dl())
+        .env("http_proxy", dead)
+        .env("https_proxy", dead)
+        .env_remove("FORGE_OUTPUT")
+        .env_remove("MAKEFLAGS")
+        .output()
+        .expect("run forge");
+    super::status_and_text(out)
+}
+
+/// An SPDX document checked by an independent validator (`pyspdxtools`
+/// from PyPI's spdx-tools, in the venv `scripts/setup` makes): whether it
+/// is valid, and what the validator said.
+pub fn validate_spdx(sbom: &Path) -> (bool, String) {
+    let tool = tools_dir().join("venv/bin/pyspdxtools");
+    assert!(
+        tool.is_file(),
+        "{} is missing: run scripts/setup",
+        tool.display()
+    );
+    super::status_and_text(
+        std::process::Command::new(&tool)
+            .arg("-i")
+            .arg(sbom)
+            .output()
+            .expect("pyspdxtools"),
+    )
+}

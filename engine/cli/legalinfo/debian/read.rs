@@ -5,7 +5,7 @@
 
 use crate::cli::legalinfo::dep5;
 use crate::error::{Error, Result};
-use crate::exec::{Cmd, Executor};
+use crate::exec::Executor;
 use crate::spec::debian::Locked;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,24 +106,7 @@ fn read_one(exec: &dyn Executor, folder: &Path, p: &Locked) -> Result<Found> {
 
 /// The `.deb`'s Source, Depends and Pre-Depends fields.
 fn control(exec: &dyn Executor, deb: &Path) -> Result<Vec<dep5::Paragraph>> {
-    let cmd = Cmd::new("dpkg-deb")
-        .inherit_env()
-        .env("LC_ALL", "C")
-        .arg("-f")
-        .arg(deb)
-        .args(["Package", "Source", "Depends", "Pre-Depends"])
-        .input(deb)
-        .capture_all();
-    let done = exec.run(&cmd).map_err(|e| Error::ToolMissing {
-        tool: "dpkg-deb".into(),
-        hint: format!("install Debian's dpkg ({})", e.into_io()),
-    })?;
-    if !done.status.success() {
-        return Err(Error::Other(format!(
-            "{} is not a Debian package: {}",
-            deb.display(),
-            String::from_utf8_lossy(&done.stderr).trim()
-        )));
-    }
-    Ok(dep5::paragraphs(&String::from_utf8_lossy(&done.stdout)))
+    let fields = ["Package", "Source", "Depends", "Pre-Depends"];
+    let text = crate::debian::debs::control_fields(exec, deb, &fields)?;
+    Ok(dep5::paragraphs(&text))
 }
