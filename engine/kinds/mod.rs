@@ -81,6 +81,7 @@ pub fn build(ctx: &mut StepCtx) -> Result<()> {
             python,
             platforms,
             site,
+            ..
         } => {
             let (python, platforms, site) = (python.clone(), platforms.clone(), site.clone());
             python::build(ctx, &python, &platforms, &site)

@@ -346,10 +346,18 @@ impl Resolver<'_> {
                 if !matches!(l.recipe.source, crate::load::recipe::Source::PyPI { .. }) {
                     return Err(located("the Python kind installs a PyPI source: set `source: PyPI(requirements: \"…\")`".into()));
                 }
+                let pip = std::path::PathBuf::from(crate::sources::pypi::PIP_VERSION_FILE);
+                if !self.project.watch.is_file(&pip) {
+                    return Err(Error::ToolMissing {
+                        tool: "Debian's pip (/usr/bin/python3 -m pip)".into(),
+                        hint: "install it: apt-get install python3-pip".into(),
+                    });
+                }
                 KindSpec::Python {
                     python,
                     platforms,
                     site,
+                    pip: self.input("pip", pip)?,
                 }
             }
             Kind::ExternalToolchain { prefix, runtime } => {

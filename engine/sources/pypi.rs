@@ -14,6 +14,10 @@ use thiserror::Error;
 /// pip (`python3-pip`), the same on every build machine of a release.
 pub const PYTHON: &str = "/usr/bin/python3";
 
+/// The file holding that pip's version: its digest enters the Python
+/// kind's key, since pip writes the installed metadata.
+pub const PIP_VERSION_FILE: &str = "/usr/lib/python3/dist-packages/pip/__init__.py";
+
 #[derive(Debug, Error)]
 pub enum PypiError {
     #[error("{file}:{line}: {message}")]
@@ -255,8 +259,8 @@ pub fn render(reqs: &[&Requirement]) -> String {
 }
 
 /// The file in `dir` for `req`: one whose name is the distribution's and
-/// whose sha256 is locked.
-pub fn find_in(dir: &Path, req: &Requirement) -> Result<Option<PathBuf>, PypiError> {
+/// whose sha256 is locked; with that sha256.
+pub fn find_in(dir: &Path, req: &Requirement) -> Result<Option<(PathBuf, String)>, PypiError> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(None);
     };
@@ -267,8 +271,9 @@ pub fn find_in(dir: &Path, req: &Requirement) -> Result<Option<PathBuf>, PypiErr
         if name.starts_with('.') || normalize(dist) != want || !entry.path().is_file() {
             continue;
         }
-        if req.hashes.contains(&sha256_file(&entry.path())?) {
-            return Ok(Some(entry.path()));
+        let sha = sha256_file(&entry.path())?;
+        if req.hashes.contains(&sha) {
+            return Ok(Some((entry.path(), sha)));
         }
     }
     Ok(None)
@@ -295,73 +300,77 @@ pub fn ensure(
         let path = path.to_path_buf();
         move |source| PypiError::Io { path, source }
     };
-    let mut missing = Vec::new();
+    let not_locked = |r: &Requirement| PypiError::NotLocked {
+        file: lock.to_path_buf(),
+        line: r.line,
+        name: r.name.clone(),
+        version: r.version.clone(),
+    };
+    let mut found: Vec<Option<PathBuf>> = Vec::new();
     for r in reqs {
-        if find_in(dl, r)?.is_none() {
-            missing.push(r);
-        }
+        found.push(find_in(dl, r)?.map(|(path, _)| path));
     }
-    if !missing.is_empty() {
-        fs::create_dir_all(dl).map_err(io(dl))?;
-        let work = tempfile::Builder::new()
-            .prefix(".pip-download-")
-            .tempdir_in(dl)
-            .map_err(io(dl))?;
-        let part = work.path().join("requirements.txt");
-        fs::write(&part, render(&missing)).map_err(io(&part))?;
-        let cmd = Cmd::new(PYTHON)
-            .args(["-m", "pip", "download", "--no-deps", "--require-hashes"])
-            .args([
-                "--disable-pip-version-check",
-                "--no-input",
-                "--no-cache-dir",
-            ])
-            .args(wheel_args(target.python, target.platforms))
-            .arg("-d")
-            .arg(work.path())
-            .arg("-r")
-            .arg(&part)
-            .inherit_env()
-            .capture_all();
-        let out = exec.run(&cmd).map_err(|e| PypiError::Download {
-            what: format!("{} distributions", missing.len()),
+    let missing: Vec<&Requirement> = reqs
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(r, _)| r)
+        .collect();
+    if missing.is_empty() {
+        return Ok(found.into_iter().flatten().collect());
+    }
+    fs::create_dir_all(dl).map_err(io(dl))?;
+    let work = tempfile::Builder::new()
+        .prefix(".pip-download-")
+        .tempdir_in(dl)
+        .map_err(io(dl))?;
+    let part = work.path().join("requirements.txt");
+    fs::write(&part, render(&missing)).map_err(io(&part))?;
+    let cmd = Cmd::new(PYTHON)
+        .args(["-m", "pip", "download", "--no-deps", "--require-hashes"])
+        .args([
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-cache-dir",
+        ])
+        .args(wheel_args(target.python, target.platforms))
+        .arg("-d")
+        .arg(work.path())
+        .arg("-r")
+        .arg(&part)
+        .inherit_env()
+        .capture_all();
+    let platform = target.platforms.first().cloned().unwrap_or_default();
+    let out = exec.run(&cmd).map_err(|e| PypiError::Download {
+        what: format!("{} distributions", missing.len()),
+        python: target.python.into(),
+        platform: platform.clone(),
+        stderr: e.to_string(),
+    })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+        return Err(PypiError::Download {
+            what: missing
+                .iter()
+                .map(|r| format!("{}=={}", r.name, r.version))
+                .collect::<Vec<_>>()
+                .join(", "),
             python: target.python.into(),
-            platform: target.platforms.first().cloned().unwrap_or_default(),
-            stderr: e.to_string(),
-        })?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
-            return Err(PypiError::Download {
-                what: missing
-                    .iter()
-                    .map(|r| format!("{}=={}", r.name, r.version))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                python: target.python.into(),
-                platform: target.platforms.first().cloned().unwrap_or_default(),
-                stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-            });
-        }
-        for r in &missing {
-            let got = find_in(work.path(), r)?.ok_or_else(|| PypiError::NotLocked {
-                file: lock.to_path_buf(),
-                line: r.line,
-                name: r.name.clone(),
-                version: r.version.clone(),
-            })?;
-            let dest = dl.join(got.file_name().unwrap_or_default());
-            fs::rename(&got, &dest).map_err(io(&dest))?;
-        }
+            platform,
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
     }
     reqs.iter()
-        .map(|r| {
-            find_in(dl, r)?.ok_or_else(|| PypiError::NotLocked {
-                file: lock.to_path_buf(),
-                line: r.line,
-                name: r.name.clone(),
-                version: r.version.clone(),
-            })
+        .zip(found)
+        .map(|(r, have)| match have {
+            Some(path) => Ok(path),
+            None => {
+                let (got, _) = find_in(work.path(), r)?.ok_or_else(|| not_locked(r))?;
+                let dest = dl.join(got.file_name().unwrap_or_default());
+                fs::rename(&got, &dest).map_err(io(&dest))?;
+                Ok(dest)
+            }
         })
         .collect()
 }

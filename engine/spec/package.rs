@@ -182,6 +182,9 @@ pub enum KindSpec {
         platforms: Vec<String>,
         /// Where the distributions go in the target.
         site: String,
+        /// The pip that installs them (its version file): it writes the
+        /// installed metadata.
+        pip: FileInput,
     },
     ExternalToolchain {
         prefix: String,

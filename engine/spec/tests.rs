@@ -178,6 +178,7 @@ fn samples() -> Vec<StepSpec> {
                 python: "3.11".into(),
                 platforms: vec!["manylinux_2_36_x86_64".into()],
                 site: "/usr/lib/python3/dist-packages".into(),
+                pip: file("pip/__init__.py"),
             },
             SourceId::PyPI {
                 requirements: file("requirements.txt"),

@@ -30,10 +30,14 @@ pub(super) fn list(
 ) -> Result<Listing> {
     let text = std::fs::read_to_string(lock).map_err(|e| Error::io(lock, e))?;
     let reqs = parse(lock, &text).map_err(|e| Error::Other(e.to_string()))?;
-    let mut wheels: Vec<Option<PathBuf>> = Vec::new();
+    let mut found: Vec<Option<(PathBuf, String)>> = Vec::new();
     for r in &reqs {
-        wheels.push(find_in(dl, r).map_err(|e| Error::Other(e.to_string()))?);
+        found.push(find_in(dl, r).map_err(|e| Error::Other(e.to_string()))?);
     }
+    let wheels: Vec<Option<PathBuf>> = found
+        .iter()
+        .map(|f| f.as_ref().map(|(p, _)| p.clone()))
+        .collect();
     let metadata = read_metadata(exec, &wheels)?;
     let mut listing = Listing {
         distributions: Vec::new(),
@@ -42,8 +46,8 @@ pub(super) fn list(
     };
     let mut made: Vec<(String, String)> = Vec::new();
     let mut missing = 0;
-    for (r, wheel) in reqs.iter().zip(&wheels) {
-        let meta = wheel.as_ref().and_then(|w| metadata.get(w));
+    for (r, wheel) in reqs.iter().zip(&found) {
+        let meta = wheel.as_ref().and_then(|(w, _)| metadata.get(w));
         let licenses = match meta {
             Some(m) => licenses_of(m, &mut made).into_iter().collect(),
             None => {
@@ -53,7 +57,7 @@ pub(super) fn list(
         };
         listing
             .distributions
-            .push(shipped(owner, shown, r, wheel.as_deref(), licenses));
+            .push(shipped(owner, shown, r, wheel.as_ref(), licenses));
     }
     if missing > 0 {
         listing.notes.push(format!(
@@ -98,18 +102,17 @@ fn shipped(
     owner: &str,
     lock: &str,
     r: &Requirement,
-    wheel: Option<&Path>,
+    wheel: Option<&(PathBuf, String)>,
     licenses: Vec<String>,
 ) -> Shipped {
     let file = wheel
-        .and_then(Path::file_name)
+        .and_then(|(w, _)| w.file_name())
         .map(|f| f.to_string_lossy().into_owned());
-    let sha256 = match &file {
-        // The file that is there has one of the locked hashes; which one
-        // is the file's own.
-        Some(_) => wheel.and_then(|w| crate::sources::fetch::sha256_file(w).ok()),
-        None => r.hashes.first().cloned(),
-    };
+    // The wheel there has one of the locked hashes, its own; else the
+    // lock's first.
+    let sha256 = wheel
+        .map(|(_, sha)| sha.clone())
+        .or_else(|| r.hashes.first().cloned());
     Shipped {
         id: element_id(r),
         name: r.normalized(),
